@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Plan an initiator group (access control): its initiators, LUNs and attributes."""
+
+from __future__ import annotations
+
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import target_dir
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_luns
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome, require_reference
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import require_driver
+
+
+class GroupRequest(object):
+    def __init__(self, *, name, target, driver="iscsi", state="present", initiators=None, luns=None,
+                 attributes=None, exclusive=True, force=False, field_prefix=""):
+        f = field_prefix
+        self.driver = v.clean_token(f + "driver", driver, what="driver name")
+        self.target = v.target_name(f + "target", target, driver=self.driver)
+        self.name = v.group_name(f + "name", name)
+        self.state = v.choice(f + "state", state, ("present", "absent"))
+        self.exclusive = bool(exclusive)
+        self.force = bool(force)
+        self.initiators = None
+        if initiators is not None:
+            self.initiators = [v.initiator_name("%sinitiators[%d]" % (f, i), n)
+                               for i, n in enumerate(initiators)]
+            if len(set(self.initiators)) != len(self.initiators):
+                raise ValidationError(f + "initiators", "lists an initiator twice")
+        self.luns = None
+        if luns is not None:
+            self.luns = []
+            for i, item in enumerate(luns):
+                prefix = "%sluns[%d]." % (f, i)
+                if not isinstance(item, dict):
+                    raise ValidationError(prefix[:-1], "must be a mapping with lun and device")
+                unknown = set(item) - {"lun", "device", "read_only"}
+                if unknown:
+                    raise ValidationError(prefix + sorted(unknown)[0], "unknown key; a LUN has lun, "
+                                                                       "device and read_only")
+                self.luns.append(LunRequest(lun=item.get("lun"), device=item.get("device"),
+                                            read_only=item.get("read_only", False), field_prefix=prefix))
+        self.attributes = {}
+        for attr, value in sorted((attributes or {}).items()):
+            field = "%sattributes.%s" % (f, attr)
+            spec = catalog.GROUP_ATTRS.get(attr)
+            if spec is None or not catalog.target_attr_applies(spec, self.driver):
+                raise ValidationError(field, "%s is not a managed group attribute; allowed: %s" % (
+                    attr, ", ".join(sorted(n for n, s in catalog.GROUP_ATTRS.items()
+                                           if catalog.target_attr_applies(s, self.driver)))))
+            self.attributes[attr] = spec.desired(field, value)
+
+    @property
+    def path(self):
+        return join(target_dir(self.driver, self.target), "ini_groups", self.name)
+
+
+def plan_group(live, request, *, check_mode=False):
+    require_driver(live, request.driver)
+    outcome = Outcome()
+    require_reference(outcome, live.target_exists(request.driver, request.target),
+                      "target %s of driver %s does not exist" % (request.target, request.driver),
+                      check_mode=check_mode)
+    exists = live.target_exists(request.driver, request.target) and live.group_exists(
+        request.driver, request.target, request.name)
+    groups_mgmt = join(target_dir(request.driver, request.target), "ini_groups", "mgmt")
+    if request.state == "absent":
+        if exists:
+            outcome.before = {"name": request.name, "target": request.target}
+            outcome.after = {}
+            plan_group_removal(live, outcome.plan, request.driver, request.target, request.name,
+                               force=request.force)
+        return outcome
+    if not exists:
+        outcome.plan.add("create_group", groups_mgmt, "create %s" % request.name,
+                         "create initiator group %s of %s" % (request.name, request.target))
+    before = {"name": request.name, "target": request.target} if exists else {}
+    after = {"name": request.name, "target": request.target}
+    if request.luns is not None:
+        lb, la = plan_luns(live, outcome, driver=request.driver, target=request.target,
+                           group=request.name, wanted=request.luns, exclusive=request.exclusive,
+                           force=request.force, check_mode=check_mode, add_phase="group_lun")
+        if exists:
+            before["luns"] = _lun_list(lb)
+        after["luns"] = _lun_list(la)
+    if request.initiators is not None:
+        current = live.initiators(request.driver, request.target, request.name) if exists else []
+        if exists:
+            before["initiators"] = sorted(current)
+        after["initiators"] = _plan_initiators(live, outcome.plan, request, current, exists)
+    if request.attributes:
+        before_attrs, after_attrs = {}, {}
+        for attr, wanted in sorted(request.attributes.items()):
+            spec = catalog.GROUP_ATTRS[attr]
+            current = live.group_attr(request.driver, request.target, request.name, attr) if exists else None
+            have = spec.live(current) if current is not None else None
+            before_attrs[attr], after_attrs[attr] = have, wanted
+            if have != wanted:
+                outcome.plan.add("group_attr", join(request.path, attr), wanted,
+                                 "set %s of group %s" % (attr, request.name))
+        if exists:
+            before["attributes"] = before_attrs
+        after["attributes"] = after_attrs
+    outcome.before, outcome.after = before, after
+    return outcome
+
+
+def _lun_list(luns):
+    return [dict(lun=n, **luns[n]) for n in sorted(luns)]
+
+
+def _plan_initiators(live, plan, request, current, exists):
+    mgmt = join(request.path, "initiators", "mgmt")
+    wanted = request.initiators
+    missing = [n for n in wanted if n not in current]
+    extra = [n for n in current if n not in wanted] if request.exclusive else []
+    if extra and not request.force:
+        sessions = live.sessions_using_lun_set(request.driver, request.target, request.name)
+        if sessions:
+            raise SafetyError("refusing to remove initiator(s) %s from group %s: sessions are bound "
+                              "to it (%s); set force: true to do it anyway"
+                              % (", ".join(extra), request.name, ", ".join(sessions)), sessions=sessions)
+    owner = _initiator_owners(live, request) if missing else {}
+    for name in extra:
+        plan.add("remove_initiator", mgmt, "del %s" % name,
+                 "remove initiator %s from group %s" % (name, request.name))
+    for name in missing:
+        other = owner.get(name)
+        if other:
+            # SCST lets one name sit in two groups of a target (the first group
+            # wins at login); moving keeps access control unambiguous.
+            plan.add("add_initiator",
+                     join(target_dir(request.driver, request.target), "ini_groups", other, "initiators", "mgmt"),
+                     "move %s %s" % (name, request.name),
+                     "move initiator %s from group %s to %s" % (name, other, request.name))
+        else:
+            plan.add("add_initiator", mgmt, "add %s" % name,
+                     "add initiator %s to group %s" % (name, request.name))
+    kept = [n for n in current if n not in extra]
+    return sorted(kept + missing)
+
+
+def _initiator_owners(live, request):
+    owners = {}
+    if not live.target_exists(request.driver, request.target):
+        return owners
+    for group in live.group_names(request.driver, request.target):
+        if group == request.name:
+            continue
+        for name in live.initiators(request.driver, request.target, group):
+            owners.setdefault(name, group)
+    return owners
+
+
+def plan_group_removal(live, plan, driver, target, group, *, force):
+    sessions = live.sessions_using_lun_set(driver, target, group)
+    path = target_dir(driver, target)
+    if sessions and not force:
+        raise SafetyError("refusing to delete initiator group %s of %s: sessions are bound to it "
+                          "(%s); set force: true to close them and delete it"
+                          % (group, target, ", ".join(sessions)), group=group, sessions=sessions)
+    for session in sessions:
+        plan.add("close_sessions", join(path, "sessions", session, "force_close"), "1",
+                 "close session %s of %s" % (session, target))
+    plan.add("remove_group", join(path, "ini_groups", "mgmt"), "del %s" % group,
+             "delete initiator group %s of %s" % (group, target))

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The running SCST configuration as plain data, shaped like /etc/scst.conf.
+
+Only configuration is reported: attributes SCST marks ``[key]`` (non-default,
+the ones scstadmin would save) among those this collection manages.  CHAP
+secrets are always replaced by a mask.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import COPY_MANAGER
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
+
+
+
+def _key_attrs(read, names, table):
+    found = {}
+    for name in names:
+        spec = table.get(name)
+        attr = read(name)
+        if spec is None or attr is None or not attr.key:
+            continue
+        found[name] = spec.live(attr) if spec.compare == "value" else "1"
+    return found
+
+
+def read_devices(live):
+    handlers = {}
+    for handler in live.sysfs.subdirs("handlers"):
+        devices = {}
+        for name in live.device_names(handler):
+            entry = {}
+            if handler in catalog.VIRTUAL_HANDLERS:
+                names = [a for a, s in catalog.DEVICE_ATTRS.items() if handler in s.where]
+                entry["attributes"] = _key_attrs(
+                    lambda a, n=name: live.device_attr(n, a), names, catalog.DEVICE_ATTRS)
+                if handler != catalog.NULLIO:
+                    attr = live.device_attr(name, "filename")
+                    value = attr.value.strip() if attr else ""
+                    if value and value != "none":
+                        entry["filename"] = value
+            devices[name] = entry
+        if devices:
+            handlers[handler] = {"devices": devices}
+    return handlers
+
+
+def _chap(live, driver, target=None):
+    chap = {}
+    for account in live.chap_accounts(driver, target):
+        chap.setdefault(account.direction, []).append({"username": account.user, "password": MASK})
+    for accounts in chap.values():
+        accounts.sort(key=lambda a: a["username"])
+    return chap
+
+
+def _luns(live, driver, target, group=None):
+    return dict((n, {"device": lun.device, "read_only": lun.read_only})
+                for n, lun in sorted(live.luns(driver, target, group).items()))
+
+
+def read_targets(live, driver, *, sessions=True):
+    targets = {}
+    for name in live.target_names(driver):
+        read = lambda a, n=name: live.target_attr(driver, n, a)  # noqa: E731
+        names = [a for a, s in catalog.TARGET_ATTRS.items() if catalog.target_attr_applies(s, driver)]
+        entry = {"attributes": _key_attrs(read, names, catalog.TARGET_ATTRS)}
+        enabled = read("enabled")
+        if enabled is not None:
+            entry["enabled"] = enabled.value.strip() == "1"
+        if driver == "iscsi":
+            entry["allowed_portals"] = live.allowed_portals(driver, name)
+            entry["chap"] = _chap(live, driver, name)
+        entry["luns"] = _luns(live, driver, name)
+        groups = {}
+        for group in live.group_names(driver, name):
+            gread = lambda a, g=group, n=name: live.group_attr(driver, n, g, a)  # noqa: E731
+            gnames = [a for a, s in catalog.GROUP_ATTRS.items() if catalog.target_attr_applies(s, driver)]
+            groups[group] = {
+                "initiators": sorted(live.initiators(driver, name, group)),
+                "luns": _luns(live, driver, name, group),
+                "attributes": _key_attrs(gread, gnames, catalog.GROUP_ATTRS),
+            }
+        entry["groups"] = groups
+        if sessions:
+            entry["sessions"] = live.sessions(driver, name)
+        targets[name] = entry
+    return targets
+
+
+def read_drivers(live, *, sessions=True):
+    drivers = {}
+    for driver in live.sysfs.subdirs("targets"):
+        if driver == COPY_MANAGER:
+            continue
+        entry = {}
+        if driver == "iscsi":
+            if not live.daemon_open():
+                drivers[driver] = {"daemon_running": False, "targets": {}}
+                continue
+            entry["daemon_running"] = True
+            enabled = live.driver_attr(driver, "enabled")
+            entry["enabled"] = enabled is not None and enabled.value.strip() == "1"
+            names = [a for a, s in catalog.DRIVER_ATTRS.items() if s.where == driver]
+            entry["attributes"] = _key_attrs(lambda a: live.driver_attr(driver, a), names,
+                                             catalog.DRIVER_ATTRS)
+            entry["chap"] = _chap(live, driver)
+        entry["targets"] = read_targets(live, driver, sessions=sessions)
+        drivers[driver] = entry
+    return drivers
+
+
+def read_configuration(live, *, sessions=True):
+    version = live.sysfs.read_attr("version")
+    return {
+        "version": version.value.replace("SCST version:", "").strip() if version else None,
+        "handlers": read_devices(live),
+        "drivers": read_drivers(live, sessions=sessions),
+        "loaded_handlers": [h for h in live.sysfs.subdirs("handlers")],
+    }

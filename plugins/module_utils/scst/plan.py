@@ -1,0 +1,136 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An ordered plan of SCST management writes, and the code that applies it.
+
+Planning reads the live tree and decides; applying only writes.  Check mode
+returns the plan without applying it, so what check mode reports is by
+construction what a real run writes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+
+MASK = "********"
+
+# Order of a full apply (SCST's own recommendation): removals first, from the
+# outside in, then creation from the inside out, enabling last.
+PHASES = (
+    "disable_target",     # stop new logins before tearing anything down
+    "close_sessions",
+    "remove_initiator",
+    "remove_lun",
+    "remove_group",
+    "remove_dynamic_attr",  # CHAP accounts and allowed portals
+    "remove_target",
+    "remove_device",
+    "root_attr",          # setup_id influences default ids of devices created later
+    "create_device",
+    "device_attr",
+    "driver_attr",        # discovery CHAP and iSNS need the daemon, not targets
+    "create_target",
+    "target_attr",
+    "chap",
+    "portal",
+    "add_lun",
+    "create_group",
+    "group_attr",
+    "group_lun",
+    "add_initiator",
+    "restore_lun",        # LUN mappings of re-created devices
+    "enable_target",
+    "enable_driver",
+)
+_RANK = dict((name, i) for i, name in enumerate(PHASES))
+
+
+class Action(object):
+    """One write: ``data`` to ``path``; ``secrets`` are masked everywhere it is shown."""
+
+    __slots__ = ("phase", "path", "data", "what", "secrets", "wait_empty")
+
+    def __init__(self, phase, path, data, what, secrets=(), wait_empty=None):
+        if phase not in _RANK:
+            raise ValueError("unknown phase %s" % phase)
+        self.phase = phase
+        self.path = path
+        self.data = data
+        self.what = what
+        self.secrets = tuple(s for s in secrets if s)
+        # a directory that must become empty before the next write (closing
+        # sessions is asynchronous: del_target fails with EBUSY until they are gone)
+        self.wait_empty = wait_empty
+
+    @property
+    def shown(self):
+        text = self.data
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
+
+    def as_dict(self):
+        return {"path": self.path, "write": self.shown, "what": self.what}
+
+    def __repr__(self):
+        return "Action(%s, %s, %r)" % (self.phase, self.path, self.shown)
+
+
+class Plan(object):
+    """Actions in apply order; stable within a phase."""
+
+    def __init__(self):
+        self._actions = []
+        self.warnings = []
+
+    def add(self, phase, path, data, what, *, secrets=(), wait_empty=None):
+        self._actions.append(Action(phase, path, data, what, secrets, wait_empty))
+
+    def extend(self, other):
+        self._actions.extend(other._actions)
+        self.warnings.extend(other.warnings)
+
+    @property
+    def actions(self):
+        return sorted(self._actions, key=lambda a: _RANK[a.phase])
+
+    def __len__(self):
+        return len(self._actions)
+
+    def __bool__(self):
+        return bool(self._actions)
+
+    def shown(self):
+        return [a.as_dict() for a in self.actions]
+
+
+def apply_plan(sysfs, plan, *, settle_timeout=60.0):
+    """Write every action in order.  On failure, say what was already done."""
+    done = []
+    for action in plan.actions:
+        try:
+            sysfs.write(action.path, action.data, shown=action.shown, what=action.what)
+            if action.wait_empty:
+                _wait_until_empty(sysfs, action.wait_empty, settle_timeout)
+        except ScstError as exc:
+            exc.details["applied"] = [a.as_dict() for a in done]
+            exc.details["failed"] = action.as_dict()
+            if done:
+                exc.args = ("%s (after %d successful write(s); re-run to converge)"
+                            % (exc.args[0], len(done)),)
+            raise
+        done.append(action)
+    return done
+
+
+def _wait_until_empty(sysfs, directory, timeout):
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while sysfs.subdirs(directory):
+        if time.monotonic() > deadline:
+            raise ScstError("%s still has entries after %ss (sessions did not close)"
+                            % (directory, timeout), path=directory)
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)

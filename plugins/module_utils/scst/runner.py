@@ -1,0 +1,57 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Glue shared by every SCST module: options common to all of them, and one
+run = lock the host, read, plan, apply unless in check mode, report."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import DEFAULT_ROOT, Sysfs
+
+ROOT_ENV = "SCST_SYSFS_ROOT"
+
+
+def common_argument_spec():
+    """Options documented in the scst.iscsi.scst doc fragment."""
+    return dict(
+        sysfs_root=dict(type="path"),
+        mgmt_timeout=dict(type="float", default=300.0),
+        lock_timeout=dict(type="float", default=120.0),
+    )
+
+
+def sysfs_root(params):
+    return params.get("sysfs_root") or os.environ.get(ROOT_ENV) or DEFAULT_ROOT
+
+
+def open_sysfs(params, backend=None):
+    if backend is not None:
+        return Sysfs(backend, mgmt_timeout=params.get("mgmt_timeout", 300.0))
+    return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
+
+
+def execute(params, planner, *, check_mode, diff, backend=None):
+    """Run ``planner(live)`` under the host lock and apply its plan.
+
+    Returns the module result: ``changed``, ``plan`` (masked writes, made or
+    predicted), ``diff`` when asked, and whatever the planner adds.
+    """
+    sysfs = open_sysfs(params, backend)
+    with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
+        live = LiveTree(sysfs)
+        sysfs.require_loaded()
+        outcome = planner(live)
+        if outcome.plan and not check_mode:
+            apply_plan(sysfs, outcome.plan)
+    result = dict(changed=bool(outcome.plan), plan=outcome.plan.shown())
+    result.update(outcome.extra)
+    if outcome.plan.warnings:
+        result["warnings"] = list(outcome.plan.warnings)
+    if diff:
+        result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
+    return result

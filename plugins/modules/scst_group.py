@@ -1,0 +1,181 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: scst_group
+short_description: Manage SCST initiator groups (LUN masking) with their initiators and LUNs
+version_added: 0.1.0
+description:
+  - Creates, changes and deletes one initiator group of a target. Initiators whose names match
+    the group see the group's LUN set instead of the target's default LUN set.
+  - An initiator that is in another group of the same target is moved here (SCST would otherwise
+    keep it in both, and the older group would win at login).
+  - Removing initiators or LUNs, or deleting the group, while sessions are bound to it is refused
+    unless O(force=true).
+author:
+  - scst.iscsi contributors
+extends_documentation_fragment:
+  - scst.iscsi.scst
+  - scst.iscsi.scst.attributes
+options:
+  name:
+    description:
+      - Group name (no blanks, C(/), C(;) or C(=)).
+    type: str
+    required: true
+  target:
+    description:
+      - Target the group belongs to.
+    type: str
+    required: true
+  driver:
+    description:
+      - Target driver.
+    type: str
+    default: iscsi
+  state:
+    description:
+      - V(present) creates or updates the group; V(absent) deletes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  initiators:
+    description:
+      - Initiator names or patterns (C(*), C(?), a leading C(!) negates; matched
+        case-insensitively by SCST). When not set, the members are left alone.
+    type: list
+    elements: str
+  luns:
+    description:
+      - The group's LUNs. When not set, the LUNs are left alone.
+    type: list
+    elements: dict
+    suboptions:
+      lun:
+        description: LUN number, 0 to 16383.
+        type: int
+        required: true
+      device:
+        description: SCST device mapped at this LUN.
+        type: str
+        required: true
+      read_only:
+        description: Export the LUN read-only.
+        type: bool
+        default: false
+  attributes:
+    description:
+      - Group attributes C(addr_method), C(io_grouping_type), C(cpu_mask) and, for iSCSI,
+        C(per_sess_dedicated_tgt_threads).
+    type: dict
+  exclusive:
+    description:
+      - When V(true), O(initiators) and O(luns) are the complete lists and members not listed are
+        removed. When V(false), listed members are added and others kept.
+    type: bool
+    default: true
+  force:
+    description:
+      - Allow removals while sessions are bound to the group (deleting the group closes them).
+    type: bool
+    default: false
+seealso:
+  - module: scst.iscsi.scst_lun
+  - module: scst.iscsi.scst_target
+"""
+
+EXAMPLES = r"""
+- name: Host db1 sees its two LUNs, nobody else does
+  scst.iscsi.scst_group:
+    target: iqn.2026-11.com.example:storage.tgt1
+    name: db1
+    initiators:
+      - iqn.2026-11.com.example:db1
+    luns:
+      - lun: 0
+        device: db1_data
+      - lun: 1
+        device: db1_logs
+
+- name: Add every initiator of a domain to a read-only group, keeping existing members
+  scst.iscsi.scst_group:
+    target: iqn.2026-11.com.example:storage.tgt1
+    name: readers
+    initiators:
+      - iqn.2026-11.com.example:reader*
+    exclusive: false
+
+- name: Delete a group
+  scst.iscsi.scst_group:
+    target: iqn.2026-11.com.example:storage.tgt1
+    name: oldhosts
+    state: absent
+"""
+
+RETURN = r"""
+plan:
+  description: The management writes made, or in check mode that would be made, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: File written, relative to the sysfs root.
+      type: str
+      sample: targets/iscsi/iqn.2026-11.com.example:storage.tgt1/ini_groups/mgmt
+    write:
+      description: What was written.
+      type: str
+      sample: create db1
+    what:
+      description: The change in words.
+      type: str
+      sample: create initiator group db1 of iqn.2026-11.com.example:storage.tgt1
+diff:
+  description: The group before and after, in diff mode.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+
+
+def main():
+    argument_spec = common_argument_spec()
+    argument_spec.update(
+        name=dict(type="str", required=True),
+        target=dict(type="str", required=True),
+        driver=dict(type="str", default="iscsi"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        initiators=dict(type="list", elements="str"),
+        luns=dict(type="list", elements="dict", options=dict(
+            lun=dict(type="int", required=True),
+            device=dict(type="str", required=True),
+            read_only=dict(type="bool", default=False),
+        )),
+        attributes=dict(type="dict"),
+        exclusive=dict(type="bool", default=True),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    try:
+        request = GroupRequest(name=p["name"], target=p["target"], driver=p["driver"], state=p["state"],
+                               initiators=p["initiators"], luns=p["luns"], attributes=p["attributes"],
+                               exclusive=p["exclusive"], force=p["force"])
+        result = execute(p, lambda live: plan_group(live, request, check_mode=module.check_mode),
+                         check_mode=module.check_mode, diff=module._diff)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: scst_lun
+short_description: Map SCST devices to LUN numbers of a target or an initiator group
+version_added: 0.1.0
+description:
+  - Adds, replaces or deletes one LUN in a target's default LUN set (seen by initiators that are
+    in no group) or in an initiator group's LUN set.
+  - A LUN that exists with another device or another read-only flag is changed with SCST's
+    atomic C(replace), which gives initiators one unit attention instead of a LUN that disappears.
+  - Replacing or deleting a LUN while initiators are logged in to its LUN set is refused unless
+    O(force=true).
+author:
+  - scst.iscsi contributors
+extends_documentation_fragment:
+  - scst.iscsi.scst
+  - scst.iscsi.scst.attributes
+options:
+  target:
+    description:
+      - Target name.
+    type: str
+    required: true
+  driver:
+    description:
+      - Target driver.
+    type: str
+    default: iscsi
+  group:
+    description:
+      - Initiator group whose LUN set is managed. When not set, the target's default LUN set.
+    type: str
+  lun:
+    description:
+      - LUN number, 0 to 16383. It is always written to SCST in plain decimal, so C(010) means
+        LUN 10 (SCST itself would read C(010) as octal 8).
+    type: int
+    required: true
+  device:
+    description:
+      - SCST device mapped at this LUN. Required when O(state=present).
+    type: str
+  read_only:
+    description:
+      - Export the LUN read-only. A LUN of a read-only device is always read-only.
+    type: bool
+    default: false
+  state:
+    description:
+      - V(present) maps the device; V(absent) removes the LUN.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description:
+      - Allow replacing or deleting the LUN while initiators are logged in to its LUN set.
+    type: bool
+    default: false
+notes:
+  - In check mode a target, group or device that does not exist yet gives a warning (an earlier
+    task may be about to create it); in a real run it is an error.
+seealso:
+  - module: scst.iscsi.scst_device
+  - module: scst.iscsi.scst_group
+"""
+
+EXAMPLES = r"""
+- name: Map disk1 as LUN 0 of the target
+  scst.iscsi.scst_lun:
+    target: iqn.2026-11.com.example:storage.tgt1
+    lun: 0
+    device: disk1
+
+- name: Map a device read-only in the group of one host
+  scst.iscsi.scst_lun:
+    target: iqn.2026-11.com.example:storage.tgt1
+    group: host1
+    lun: 1
+    device: archive
+    read_only: true
+
+- name: Remove LUN 3
+  scst.iscsi.scst_lun:
+    target: iqn.2026-11.com.example:storage.tgt1
+    lun: 3
+    state: absent
+"""
+
+RETURN = r"""
+plan:
+  description: The management writes made, or in check mode that would be made, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: File written, relative to the sysfs root.
+      type: str
+      sample: targets/iscsi/iqn.2026-11.com.example:storage.tgt1/luns/mgmt
+    write:
+      description: What was written.
+      type: str
+      sample: add disk1 0
+    what:
+      description: The change in words.
+      type: str
+      sample: map disk1 as LUN 0 of iscsi/iqn.2026-11.com.example:storage.tgt1
+diff:
+  description: The LUN before and after, in diff mode.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import values
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_lun
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+
+
+def main():
+    argument_spec = common_argument_spec()
+    argument_spec.update(
+        target=dict(type="str", required=True),
+        driver=dict(type="str", default="iscsi"),
+        group=dict(type="str"),
+        lun=dict(type="int", required=True),
+        device=dict(type="str"),
+        read_only=dict(type="bool", default=False),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    try:
+        driver = values.clean_token("driver", p["driver"], what="driver name")
+        target = values.target_name("target", p["target"], driver=driver)
+        group = None if p["group"] is None else values.group_name("group", p["group"])
+        request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"])
+        result = execute(p, lambda live: plan_lun(live, driver=driver, target=target, group=group,
+                                                  request=request, force=p["force"],
+                                                  check_mode=module.check_mode),
+                         check_mode=module.check_mode, diff=module._diff)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
