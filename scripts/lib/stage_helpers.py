@@ -74,7 +74,7 @@ def sanity_ignores(root):
     for path in sorted(glob.glob(os.path.join(root, 'tests', 'sanity', 'ignore-*.txt'))):
         with open(path, encoding='utf-8') as handle:
             for number, line in enumerate(handle, 1):
-                if line.strip() and not line.lstrip().startswith('#'):
+                if line.strip():  # ansible-test rejects comment-only lines too
                     found += 1
                     print('%s:%d: %s' % (os.path.relpath(path, root), number, line.rstrip()))
     return 1 if found else 0
