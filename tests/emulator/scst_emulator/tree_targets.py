@@ -87,6 +87,10 @@ def _iscsi_driver_daemon_attrs(emu) -> dict:
         value = d.isns_server + " " + ("AccessControl" if d.isns_access_control else "")
         return daemon_keyed(value, True)
 
+    def show_link_local():
+        # "1\n\n" by default, "0\n[key]\n\n" when switched off (spec 4.8.5)
+        return render_daemon(f"{d.link_local}\n" + ("[key]\n" if d.link_local != 1 else ""))
+
     def show_internal_portal():
         return daemon_keyed(d.internal_portal, True) if d.internal_portal else render_daemon("\n")
 
@@ -94,9 +98,7 @@ def _iscsi_driver_daemon_attrs(emu) -> dict:
         "enabled": _daemon_attr(lambda: render_daemon(f"{d.enabled}\n"), set_enabled),
         "iSNSServer": _daemon_attr(show_isns, emu.isns_store),
         "isns_entity_name": _daemon_attr(lambda: render_daemon(d.isns_entity_name), set_entity),
-        "link_local": _daemon_attr(lambda: daemon_keyed(d.link_local, d.link_local != 1)
-                                   if d.link_local != 1 else render_daemon("1\n"),
-                                   set_link_local),
+        "link_local": _daemon_attr(show_link_local, set_link_local),
         "internal_portal": _daemon_attr(show_internal_portal, emu.internal_portal_store),
     }
     out.update(_chap_files(emu, d.incoming))

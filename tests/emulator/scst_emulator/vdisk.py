@@ -251,6 +251,10 @@ def _store_bool(emu, dev, name, data):
     dev.attrs[name] = 1 if kstrtoull(data) else 0
 
 
+def _store_uint(emu, dev, name, data):
+    dev.attrs[name] = kstrtoull(data)
+
+
 def _store_active(emu, dev, name, data):
     v = _strict01(data)
     if v == dev.attrs["active"]:
@@ -411,7 +415,7 @@ VDISK_ATTRS = [
           only_if=lambda dev: dev.attrs["thin_provisioned"]),
     VSpec("dif_mode", ALL, RO, lambda d, n: True, only_if=lambda dev: dev.attrs["dif_type"]),
     VSpec("dif_type", ALL, RO, _neq(0), only_if=lambda dev: dev.attrs["dif_type"]),
-    VSpec("dif_static_app_tag", ALL, RW, _neq(0xFFFF), _store_bool,
+    VSpec("dif_static_app_tag", ALL, RW, _neq(0xFFFF), _store_uint,
           show=lambda d, n: hex(d.attrs[n]), only_if=lambda dev: dev.attrs["dif_type"]),
     VSpec("dif_filename", ALL, RO, lambda d, n: True,
           only_if=lambda dev: dev.attrs["dif_type"] and dev.attrs["dif_filename"]),
@@ -449,12 +453,8 @@ def vdisk_attr_nodes(emu, dev: Device) -> dict:
             continue
         out[spec.name] = _make_attr(emu, dev, spec)
     if dev.handler in (F, B, C):
-        out["filename"] = _make_attr_filename(emu, dev)
+        out["filename"] = _filename_attr(emu, dev)
     return out
-
-
-def _make_attr_filename(emu, dev):
-    return _filename_attr(emu, dev)
 
 
 def _make_attr(emu, dev: Device, spec: VSpec) -> Attr:

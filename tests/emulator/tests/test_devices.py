@@ -287,3 +287,17 @@ def test_modes(emu):
                      "size": 0o444, "blocksize": 0o444}
     assert read_err(emu, "devices/d1/sync") == "EACCES"
     assert err_of(emu, "devices/d1/type", "x") == "EACCES"
+
+
+def test_dif_attributes_only_with_dif(emu):
+    emu.write(BIO, "add_device b1 filename=/dev/sdq; dif_type=1; dif_mode=tgt|dev_check\n")
+    assert emu.read("devices/b1/dif_mode") == "tgt|dev_check\n[key]\n"
+    assert emu.read("devices/b1/dif_type") == "1\n[key]\n"
+    assert emu.read("devices/b1/dif_static_app_tag") == "0xffff\n"
+    emu.write("devices/b1/dif_static_app_tag", "0x12\n")
+    assert emu.read("devices/b1/dif_static_app_tag") == "0x12\n[key]\n"
+    assert err_of(emu, FIO, "add_device f1 filename=/f; dif_type=1; dif_mode=dev_check\n") \
+        == "EINVAL"
+    assert err_of(emu, FIO, "add_device f1 filename=/f; dif_type=4; dif_mode=tgt\n") == "EINVAL"
+    emu.write(FIO, "add_device f1 filename=/f\n")
+    assert not emu.exists("devices/f1/dif_mode")

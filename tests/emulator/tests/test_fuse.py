@@ -177,3 +177,27 @@ def test_concurrent_writers(mounted):
     luns = [n for n in os.listdir(f"{mnt}/targets/copy_manager/copy_manager_tgt/luns")
             if n != "mgmt"]
     assert len(luns) == 80 and len(os.listdir(f"{mnt}/devices")) == 81
+
+
+def test_state_file_and_startup_options(tmp_path):
+    import fuse  # noqa: F401
+    mnt = tmp_path / "m"
+    mnt.mkdir()
+    state = str(tmp_path / "state.json")
+    _run("mount", str(mnt), "--state-file", state, "--daemon-down",
+         "--scsi-device", "5:0:0:1:1", "--no-passthrough")
+    try:
+        assert os.listdir(f"{mnt}/devices") == ["5:0:0:1"]
+        assert open(f"{mnt}/devices/5:0:0:1/type").read().startswith("1 - Sequential-access")
+        assert not os.path.exists(f"{mnt}/targets/iscsi/enabled")
+        assert not os.path.exists(f"{mnt}/handlers/dev_tape")
+        _write(f"{mnt}/handlers/vdisk_nullio/mgmt", "add_device keep1\n")
+    finally:
+        _run("umount", str(mnt))
+    _run("mount", str(mnt), "--state-file", state)
+    try:
+        assert sorted(os.listdir(f"{mnt}/devices")) == ["5:0:0:1", "keep1"]
+        assert sorted(os.listdir(f"{mnt}/targets/copy_manager/copy_manager_tgt/luns")) == \
+            ["0", "mgmt"]
+    finally:
+        _run("umount", str(mnt))
