@@ -88,14 +88,14 @@ def _serve(args) -> int:
     from .fusefs import serve
 
     emu = ScstEmulator(_config_from(args))
-    persist = None
+    def persist():
+        if args.state_file:
+            with emu.lock:
+                statefile.save(emu.state, args.state_file)
+
     if args.state_file:
         if os.path.exists(args.state_file):
             emu.state = statefile.load(args.state_file)
-
-        def persist():
-            with emu.lock:
-                statefile.save(emu.state, args.state_file)
         persist()
     if args.control:
         start_server(emu, args.control, after_change=persist)

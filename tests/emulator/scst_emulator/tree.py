@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import EBUSY, EINVAL, EPERM, fail
 from .lexer import Cursor, first_line, kstrtobool, kstrtol, kstrtoul
-from .nodes import RO, RW, WO, Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
+from .nodes import Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
 from .ops_targets import prefix_keyword
 from .texts import (DEFAULT_TRACE, DEVICE_GROUPS_MGMT_HELP, DG_DEVICES_MGMT_HELP,
                     PASSTHROUGH_HELP, SGV_GLOBAL_STATS_TEXT, TARGET_GROUPS_MGMT_HELP,

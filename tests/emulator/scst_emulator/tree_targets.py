@@ -8,7 +8,7 @@ iscsi-scstd is not connected.
 from __future__ import annotations
 
 from .lexer import kstrtoul
-from .nodes import RO, RW, SECRET, Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
+from .nodes import RW, SECRET, Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
 from .ops_devices import CM_DRIVER
 from .ops_iscsi import ISCSI, ISCSI_PARAMS, daemon_keyed, render_daemon
 from .ops_targets import DRIVERS_WITH_ENABLE, DRIVERS_WITH_FORCE_CLOSE, LOCAL_DRIVER

@@ -458,12 +458,10 @@ def vdisk_attr_nodes(emu, dev: Device) -> dict:
 
 
 def _make_attr(emu, dev: Device, spec: VSpec) -> Attr:
-    show = None
-    if spec.mode & 0o444:
-        def show(spec=spec):
-            return keyed(spec.show(dev, spec.name), spec.key(dev, spec.name))
-    store = None
-    if spec.store is not None:
-        def store(data, spec=spec):
-            spec.store(emu, dev, spec.name, data)
-    return Attr(spec.mode, show=show, store=store, work=spec.work)
+    def show():
+        return keyed(spec.show(dev, spec.name), spec.key(dev, spec.name))
+
+    def store(data):
+        spec.store(emu, dev, spec.name, data)
+    return Attr(spec.mode, show=show if spec.mode & 0o444 else None,
+                store=store if spec.store is not None else None, work=spec.work)

@@ -33,6 +33,12 @@ LAB_WRITES = [
      "add_target_attribute iqn.2026-11.test.lab:tgt1 IncomingUser labuser secret12chars"),
     (f"{TGT}/enabled", "1"),
     ("targets/iscsi/enabled", "1"),
+    ("handlers/vdisk_nullio/mgmt", "add_device tmpdev size_mb=16"),
+    ("targets/iscsi/mgmt", "add_target iqn.2026-11.test.lab:tmptgt"),
+    ("targets/iscsi/iqn.2026-11.test.lab:tmptgt/luns/mgmt", "add tmpdev 0"),
+    ("targets/iscsi/iqn.2026-11.test.lab:tmptgt/enabled", "1"),
+    ("handlers/vdisk_nullio/mgmt", "del_device tmpdev"),
+    ("targets/iscsi/mgmt", "del_target iqn.2026-11.test.lab:tmptgt"),
     ("handlers/vdisk_fileio/mgmt", "del_device disk5"),
 ]
 

@@ -72,7 +72,7 @@ def test_slash_and_long_names(emu):
 
 
 def test_chap_accounts_and_file_naming(isc):
-    add = f"add_target_attribute iqn.x:t"
+    add = "add_target_attribute iqn.x:t"
     assert err_of(isc, MGMT, f"{add} IncomingUser joe short\n") == "EINVAL"
     assert err_of(isc, MGMT, f"{add} IncomingUser joe\n") == "EINVAL"
     assert err_of(isc, MGMT, f"{add} IncomingUser joe 123456789012\n") == "OK"
