@@ -102,7 +102,7 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             cur = stack[-1]
             if not isinstance(cur, Dir):
                 fail(ENOTDIR, rel)
-            node = cur.entries().get(name)
+            node = cur.child(name)
             if node is None:
                 fail(ENOENT, rel)
             if isinstance(node, Link) and (pending or follow):

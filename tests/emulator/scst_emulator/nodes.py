@@ -34,7 +34,16 @@ class Attr:
 
 @dataclass
 class Dir:
+    """A directory: ``entries()`` lists all children; ``get(name)``, when
+    given, builds just one child (big collections: devices, LUNs, sessions)."""
+
     entries: Callable[[], dict]
+    get: Optional[Callable[[str], object]] = None
+
+    def child(self, name: str):
+        if self.get is not None:
+            return self.get(name)
+        return self.entries().get(name)
 
 
 @dataclass
@@ -65,3 +74,36 @@ def const(text: str) -> Attr:
 
 def static_dir(entries: dict) -> Dir:
     return Dir(lambda: entries)
+
+
+def factory_dir(factories: Callable[[], dict]) -> Dir:
+    """Children given as {name: zero-argument function building the node}."""
+    def entries():
+        return {name: make() for name, make in factories().items()}
+
+    def get(name):
+        make = factories().get(name)
+        return make() if make is not None else None
+    return Dir(entries, get)
+
+
+def composite_dir(static: Callable[[], dict], names: Callable[[], list],
+                  make: Callable[[str], object]) -> Dir:
+    """Fixed files (``static``) plus one child per name of a collection.
+
+    ``make(name)`` returns the child or None for names not in the
+    collection, so a lookup builds only the requested child.
+    """
+    def entries():
+        out = dict(static())
+        for name in names():
+            if name not in out:
+                node = make(name)
+                if node is not None:
+                    out[name] = node
+        return out
+
+    def get(name):
+        node = static().get(name)
+        return node if node is not None else make(name)
+    return Dir(entries, get)

@@ -17,6 +17,7 @@ from .ops_devices import CM_DRIVER, CM_SESSION, CM_TARGET, MAX_LUN
 LOCAL_DRIVER = "scst_local"
 DRIVERS_WITH_ENABLE = {"iscsi"}
 DRIVERS_WITH_FORCE_CLOSE = {"iscsi", LOCAL_DRIVER}
+DRIVERS_WITH_DIF = {CM_DRIVER}          # only copy_manager has dif_capabilities
 
 
 # ---------------------------------------------------- initiator patterns ----
@@ -198,6 +199,8 @@ class TargetOps:
                 read_only = kstrtoul(value) != 0
             if tgt.driver == CM_DRIVER and (read_only or dev.attrs.get("read_only")):
                 fail(EINVAL, "copy manager cannot use read-only LUNs")
+            if dev.attrs.get("dif_type") and tgt.driver not in DRIVERS_WITH_DIF:
+                fail(EINVAL, "target lacks the DIF capabilities of the device")
             if verb == "add" and lun_no in luns:
                 fail(EEXIST, f"virt lun {lun_no} already exists")
             luns[lun_no] = self.new_lun(dev, read_only)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .errors import EBUSY, EINVAL, EPERM, fail
 from .lexer import Cursor, first_line, kstrtobool, kstrtol, kstrtoul
-from .nodes import Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
+from .nodes import Attr, Dir, Link, composite_dir, const, factory_dir, keyed, ro, rw, static_dir, wo
 from .ops_targets import prefix_keyword
 from .texts import (DEFAULT_TRACE, DEVICE_GROUPS_MGMT_HELP, DG_DEVICES_MGMT_HELP,
                     PASSTHROUGH_HELP, SGV_GLOBAL_STATS_TEXT, TARGET_GROUPS_MGMT_HELP,
@@ -92,33 +92,35 @@ def root_dir(emu) -> Dir:
             fail(EINVAL, "cluster_name too long")
         g.cluster_name = name
 
-    def entries():
+    def factories():
         out = {
-            "version": const(cfg.version_text),
-            "last_sysfs_mgmt_res": ro(emu.show_last_res),
-            "setup_id": rw(lambda: keyed(f"0x{g.setup_id:x}", g.setup_id != 0), set_setup_id),
-            "threads": rw(lambda: keyed(g.threads, g.threads != cfg.scst_threads),
-                          set_threads, work=True),
-            "max_tasklet_cmd": simple_num("max_tasklet_cmd", 10),
-            "poll_us": simple_num("poll_us", 0),
-            "suspend": rw(lambda: f"{g.suspend_count}\n", set_suspend),
-            "measure_latency": rw(lambda: f"{g.measure_latency}\n", set_measure_latency),
-            "async_lun_replace": rw(lambda: f"{g.async_lun_replace}\n", set_async_lun_replace),
-            "force_global_sgv_pool": simple_num("force_global_sgv_pool", 0),
-            "cluster_name": rw(lambda: keyed(g.cluster_name, True) if g.cluster_name else "",
-                               set_cluster_name),
-            "trace_cmds": const(""),
-            "trace_mcmds": const(""),
-            "targets": targets_dir(emu),
-            "devices": devices_dir(emu),
-            "handlers": handlers_dir(emu),
-            "device_groups": device_groups_dir(emu),
-            "sgv": sgv_dir(emu),
+            "version": lambda: const(cfg.version_text),
+            "last_sysfs_mgmt_res": lambda: ro(emu.show_last_res),
+            "setup_id": lambda: rw(lambda: keyed(f"0x{g.setup_id:x}", g.setup_id != 0),
+                                   set_setup_id),
+            "threads": lambda: rw(lambda: keyed(g.threads, g.threads != cfg.scst_threads),
+                                  set_threads, work=True),
+            "max_tasklet_cmd": lambda: simple_num("max_tasklet_cmd", 10),
+            "poll_us": lambda: simple_num("poll_us", 0),
+            "suspend": lambda: rw(lambda: f"{g.suspend_count}\n", set_suspend),
+            "measure_latency": lambda: rw(lambda: f"{g.measure_latency}\n", set_measure_latency),
+            "async_lun_replace": lambda: rw(lambda: f"{g.async_lun_replace}\n",
+                                            set_async_lun_replace),
+            "force_global_sgv_pool": lambda: simple_num("force_global_sgv_pool", 0),
+            "cluster_name": lambda: rw(lambda: keyed(g.cluster_name, True) if g.cluster_name else "",
+                                       set_cluster_name),
+            "trace_cmds": lambda: const(""),
+            "trace_mcmds": lambda: const(""),
+            "targets": lambda: targets_dir(emu),
+            "devices": lambda: devices_dir(emu),
+            "handlers": lambda: handlers_dir(emu),
+            "device_groups": lambda: device_groups_dir(emu),
+            "sgv": lambda: sgv_dir(emu),
         }
         if cfg.tracing:
-            out["trace_level"] = trace_level_attr(emu, "", CORE_TRACE_TOKENS)
+            out["trace_level"] = lambda: trace_level_attr(emu, "", CORE_TRACE_TOKENS)
         return out
-    return Dir(entries)
+    return factory_dir(factories)
 
 
 # --------------------------------------------------------------- handlers --
@@ -130,7 +132,7 @@ def handlers_dir(emu) -> Dir:
 def handler_dir(emu, handler) -> Dir:
     help_text = vdisk_handler_help(handler.params) if handler.virtual else PASSTHROUGH_HELP
 
-    def entries():
+    def static():
         out = {
             "type": const(type_text(handler.scsi_type)),
             "mgmt": rw(lambda: help_text, lambda d: emu.handler_mgmt(handler, d), work=True),
@@ -138,17 +140,26 @@ def handler_dir(emu, handler) -> Dir:
         if emu.config.tracing:
             out["trace_level"] = trace_level_attr(emu, f"handlers/{handler.name}",
                                                   list(handler.trace_tokens))
-        for dev in emu.state.devices.values():
-            if dev.handler == handler.name:
-                out[dev.name] = Link(f"../../devices/{dev.name}")
         return out
-    return Dir(entries)
+
+    def names():
+        return [d.name for d in emu.state.devices.values() if d.handler == handler.name]
+
+    def make(name):
+        dev = emu.state.devices.get(name)
+        if dev is None or dev.handler != handler.name:
+            return None
+        return Link(f"../../devices/{name}")
+    return composite_dir(static, names, make)
 
 
 # ---------------------------------------------------------------- devices --
 
 def devices_dir(emu) -> Dir:
-    return Dir(lambda: {name: device_dir(emu, dev) for name, dev in emu.state.devices.items()})
+    def make(name):
+        dev = emu.state.devices.get(name)
+        return device_dir(emu, dev) if dev is not None else None
+    return composite_dir(dict, lambda: list(emu.state.devices), make)
 
 
 def device_dir(emu, dev) -> Dir:

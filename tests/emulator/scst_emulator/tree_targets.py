@@ -8,7 +8,7 @@ iscsi-scstd is not connected.
 from __future__ import annotations
 
 from .lexer import kstrtoul
-from .nodes import RW, SECRET, Attr, Dir, Link, const, keyed, ro, rw, static_dir, wo
+from .nodes import RW, SECRET, Attr, Dir, Link, composite_dir, const, keyed, ro, rw, static_dir, wo
 from .ops_devices import CM_DRIVER
 from .ops_iscsi import ISCSI, ISCSI_PARAMS, daemon_keyed, render_daemon
 from .ops_targets import DRIVERS_WITH_ENABLE, DRIVERS_WITH_FORCE_CLOSE, LOCAL_DRIVER
@@ -45,12 +45,21 @@ def targets_dir(emu) -> Dir:
     return Dir(entries)
 
 
-def _target_entries(emu, driver: str) -> dict:
-    return {t.sysfs_name: target_dir(emu, t) for t in emu.targets_of(driver).values()}
+def _driver_dir(emu, driver: str, static) -> Dir:
+    """A target driver directory: its own files plus one dir per target."""
+    def names():
+        return [t.sysfs_name for t in emu.targets_of(driver).values()]
+
+    def make(name):
+        for tgt in emu.targets_of(driver).values():
+            if tgt.sysfs_name == name:
+                return target_dir(emu, tgt)
+        return None
+    return composite_dir(static, names, make)
 
 
 def iscsi_driver_dir(emu) -> Dir:
-    def entries():
+    def static():
         d = emu.daemon
         out = {
             "mgmt": rw(lambda: ISCSI_MGMT_HELP, lambda data: emu.driver_mgmt(ISCSI, data),
@@ -63,9 +72,8 @@ def iscsi_driver_dir(emu) -> Dir:
             out["trace_level"] = trace_level_attr(emu, "targets/iscsi", ISCSI_TRACE_TOKENS)
         if d.attrs:
             out.update(_iscsi_driver_daemon_attrs(emu))
-        out.update(_target_entries(emu, ISCSI))
         return out
-    return Dir(entries)
+    return _driver_dir(emu, ISCSI, static)
 
 
 def _iscsi_driver_daemon_attrs(emu) -> dict:
@@ -119,20 +127,18 @@ def copy_manager_driver_dir(emu) -> Dir:
     def set_allow(data):
         g.allow_not_connected_copy = 1 if kstrtoul(data) else 0
 
-    def entries():
-        out = {
+    def static():
+        return {
             "allow_not_connected_copy": rw(
                 lambda: keyed(g.allow_not_connected_copy, g.allow_not_connected_copy != 0),
                 set_allow),
             "dif_capabilities": const(DIF_CAPABILITIES_TEXT),
         }
-        out.update(_target_entries(emu, CM_DRIVER))
-        return out
-    return Dir(entries)
+    return _driver_dir(emu, CM_DRIVER, static)
 
 
 def scst_local_driver_dir(emu) -> Dir:
-    def entries():
+    def static():
         out = {
             "mgmt": rw(lambda: SCST_LOCAL_MGMT_HELP,
                        lambda data: emu.driver_mgmt(LOCAL_DRIVER, data), work=True),
@@ -141,9 +147,8 @@ def scst_local_driver_dir(emu) -> Dir:
         if emu.config.tracing:
             from .tree import trace_level_attr
             out["trace_level"] = trace_level_attr(emu, "targets/scst_local", CORE_TRACE_TOKENS)
-        out.update(_target_entries(emu, LOCAL_DRIVER))
         return out
-    return Dir(entries)
+    return _driver_dir(emu, LOCAL_DRIVER, static)
 
 
 # ----------------------------------------------------------------- target --
@@ -187,8 +192,10 @@ def target_dir(emu, tgt) -> Dir:
             "aen_disabled": rw(lambda: keyed(tgt.aen_disabled, tgt.aen_disabled != 0), set_aen),
             "luns": luns_dir(emu, tgt, None),
             "ini_groups": ini_groups_dir(emu, tgt),
-            "sessions": Dir(lambda: {name: session_dir(emu, tgt, s)
-                                     for name, s in tgt.sessions.items()}),
+            "sessions": composite_dir(
+                dict, lambda: list(tgt.sessions),
+                lambda name: session_dir(emu, tgt, tgt.sessions[name])
+                if name in tgt.sessions else None),
         }
         out.update(access_attrs(emu, tgt.access))
         for counter in IO_COUNTERS:
@@ -267,14 +274,17 @@ def luns_dir(emu, tgt, grp) -> Dir:
         return static_dir({"device": Link(f"{depth}devices/{lun.device}"),
                            "read_only": ro(show_ro)})
 
-    def entries():
-        luns = grp.luns if grp is not None else tgt.luns
-        out = {"mgmt": rw(lambda: LUNS_MGMT_HELP, lambda d: emu.luns_mgmt(tgt, grp, d),
-                          work=True)}
-        for no, lun in luns.items():
-            out[str(no)] = lun_dir(lun)
-        return out
-    return Dir(entries)
+    def luns():
+        return grp.luns if grp is not None else tgt.luns
+
+    def make(name):
+        lun = luns().get(int(name)) if name.isdigit() and str(int(name)) == name else None
+        return lun_dir(lun) if lun is not None else None
+
+    def static():
+        return {"mgmt": rw(lambda: LUNS_MGMT_HELP, lambda d: emu.luns_mgmt(tgt, grp, d),
+                           work=True)}
+    return composite_dir(static, lambda: [str(n) for n in luns()], make)
 
 
 def ini_groups_dir(emu, tgt) -> Dir:
@@ -310,10 +320,23 @@ def group_dir(emu, tgt, grp) -> Dir:
 
 # --------------------------------------------------------------- sessions --
 
+_LUN_STATS = static_dir({"active_commands": const("0\n"), "thread_index": const("0\n"),
+                         "thread_pid": const("1000\n")})
+
+
 def session_dir(emu, tgt, sess) -> Dir:
-    def entries():
+    def luns():
         grp = emu.session_group(tgt, sess)
-        luns = grp.luns if grp is not None else tgt.luns
+        return grp.luns if grp is not None else tgt.luns
+
+    def make(name):
+        no = name[3:]
+        if name.startswith("lun") and no.isdigit() and str(int(no)) == no and int(no) in luns():
+            return _LUN_STATS
+        return None
+
+    def static():
+        grp = emu.session_group(tgt, sess)
         out = {
             "initiator_name": const(f"{sess.initiator.split('#')[0]}\n"),
             "commands": const("0\n"),
@@ -324,10 +347,6 @@ def session_dir(emu, tgt, sess) -> Dir:
         }
         for counter in IO_COUNTERS:
             out[counter] = rw(lambda: "0\n", lambda d: None)
-        for no in luns:
-            out[f"lun{no}"] = static_dir({"active_commands": const("0\n"),
-                                          "thread_index": const("0\n"),
-                                          "thread_pid": const("1000\n")})
         if tgt.driver in DRIVERS_WITH_FORCE_CLOSE and not sess.permanent:
             out["force_close"] = wo(lambda d: emu.close_session(tgt, sess))
         if tgt.driver == CM_DRIVER:
@@ -338,7 +357,7 @@ def session_dir(emu, tgt, sess) -> Dir:
             out["host_no"] = const(f"{sess.sid}\n")
             out["transport_id"] = const(f"{sess.initiator}\n")
         return out
-    return Dir(entries)
+    return composite_dir(static, lambda: [f"lun{n}" for n in luns()], make)
 
 
 def _iscsi_session_attrs(tgt, sess) -> dict:

@@ -301,3 +301,6 @@ def test_dif_attributes_only_with_dif(emu):
     assert err_of(emu, FIO, "add_device f1 filename=/f; dif_type=4; dif_mode=tgt\n") == "EINVAL"
     emu.write(FIO, "add_device f1 filename=/f\n")
     assert not emu.exists("devices/f1/dif_mode")
+    emu.write("targets/iscsi/mgmt", "add_target t\n")
+    assert err_of(emu, "targets/iscsi/t/luns/mgmt", "add b1 0\n") == "EINVAL"
+    assert err_of(emu, "targets/iscsi/t/luns/mgmt", "add f1 0\n") == "OK"
