@@ -19,7 +19,7 @@ description:
   - A changed secret is detected by reading the account and written in place.
   - The secret never appears in the plan, the diff, errors or any return value.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

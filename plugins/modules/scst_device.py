@@ -14,14 +14,14 @@ description:
   - Virtual devices are created with C(add_device) on their handler; pass-through devices
     (C(dev_disk), C(dev_tape), ...) are existing local SCSI devices named C(H:C:I:L) that are
     assigned to a pass-through handler.
-  - Attributes SCST accepts only at creation (for example O(attributes.blocksize), O(attributes.read_only),
-    O(attributes.nv_cache)) can change only by re-creating the device. That is done only when
+  - Attributes SCST accepts only at creation (for example C(blocksize), C(read_only),
+    C(nv_cache) in O(attributes)) can change only by re-creating the device. That is done only when
     O(recreate=true); the device's LUN mappings are read first and restored afterwards.
   - Changing the backing file of a fileio or blockio device deactivates it for a moment; like
     deletion and re-creation, it is refused while initiators are logged in to a LUN of the device,
     unless O(force=true).
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

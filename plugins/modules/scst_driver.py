@@ -15,7 +15,7 @@ description:
     not even discovery. It is independent of each target's own C(enabled).
   - Discovery CHAP accounts are managed with M(scst.iscsi.scst_chap) without a target.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

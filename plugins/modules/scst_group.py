@@ -17,7 +17,7 @@ description:
   - Removing initiators or LUNs, or deleting the group, while sessions are bound to it is refused
     unless O(force=true).
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

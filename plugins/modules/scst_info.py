@@ -16,7 +16,7 @@ description:
     collection manages - not counters or defaults.
   - CHAP secrets are never returned; each is replaced by C(********).
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.info_attributes

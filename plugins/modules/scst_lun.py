@@ -17,7 +17,7 @@ description:
   - Replacing or deleting a LUN while initiators are logged in to its LUN set is refused unless
     O(force=true).
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

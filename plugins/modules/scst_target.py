@@ -19,7 +19,7 @@ description:
     the target, closes the sessions and then deletes it.
   - CHAP accounts are managed with M(scst.iscsi.scst_chap).
 author:
-  - scst.iscsi contributors
+  - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.attributes

@@ -10,10 +10,11 @@ secrets are always replaced by a mask.
 
 from __future__ import annotations
 
+from functools import partial
+
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import COPY_MANAGER
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 
 
 
@@ -36,8 +37,8 @@ def read_devices(live):
             entry = {}
             if handler in catalog.VIRTUAL_HANDLERS:
                 names = [a for a, s in catalog.DEVICE_ATTRS.items() if handler in s.where]
-                entry["attributes"] = _key_attrs(
-                    lambda a, n=name: live.device_attr(n, a), names, catalog.DEVICE_ATTRS)
+                entry["attributes"] = _key_attrs(partial(live.device_attr, name), names,
+                                                 catalog.DEVICE_ATTRS)
                 if handler != catalog.NULLIO:
                     attr = live.device_attr(name, "filename")
                     value = attr.value.strip() if attr else ""
@@ -66,10 +67,10 @@ def _luns(live, driver, target, group=None):
 def read_targets(live, driver, *, sessions=True):
     targets = {}
     for name in live.target_names(driver):
-        read = lambda a, n=name: live.target_attr(driver, n, a)  # noqa: E731
         names = [a for a, s in catalog.TARGET_ATTRS.items() if catalog.target_attr_applies(s, driver)]
-        entry = {"attributes": _key_attrs(read, names, catalog.TARGET_ATTRS)}
-        enabled = read("enabled")
+        entry = {"attributes": _key_attrs(partial(live.target_attr, driver, name), names,
+                                          catalog.TARGET_ATTRS)}
+        enabled = live.target_attr(driver, name, "enabled")
         if enabled is not None:
             entry["enabled"] = enabled.value.strip() == "1"
         if driver == "iscsi":
@@ -78,12 +79,12 @@ def read_targets(live, driver, *, sessions=True):
         entry["luns"] = _luns(live, driver, name)
         groups = {}
         for group in live.group_names(driver, name):
-            gread = lambda a, g=group, n=name: live.group_attr(driver, n, g, a)  # noqa: E731
             gnames = [a for a, s in catalog.GROUP_ATTRS.items() if catalog.target_attr_applies(s, driver)]
             groups[group] = {
                 "initiators": sorted(live.initiators(driver, name, group)),
                 "luns": _luns(live, driver, name, group),
-                "attributes": _key_attrs(gread, gnames, catalog.GROUP_ATTRS),
+                "attributes": _key_attrs(partial(live.group_attr, driver, name, group), gnames,
+                                         catalog.GROUP_ATTRS),
             }
         entry["groups"] = groups
         if sessions:
@@ -106,7 +107,7 @@ def read_drivers(live, *, sessions=True):
             enabled = live.driver_attr(driver, "enabled")
             entry["enabled"] = enabled is not None and enabled.value.strip() == "1"
             names = [a for a, s in catalog.DRIVER_ATTRS.items() if s.where == driver]
-            entry["attributes"] = _key_attrs(lambda a: live.driver_attr(driver, a), names,
+            entry["attributes"] = _key_attrs(partial(live.driver_attr, driver), names,
                                              catalog.DRIVER_ATTRS)
             entry["chap"] = _chap(live, driver)
         entry["targets"] = read_targets(live, driver, sessions=sessions)
@@ -120,5 +121,5 @@ def read_configuration(live, *, sessions=True):
         "version": version.value.replace("SCST version:", "").strip() if version else None,
         "handlers": read_devices(live),
         "drivers": read_drivers(live, sessions=sessions),
-        "loaded_handlers": [h for h in live.sysfs.subdirs("handlers")],
+        "loaded_handlers": live.sysfs.subdirs("handlers"),
     }
