@@ -29,6 +29,7 @@ from .ops_targets import LOCAL_DRIVER, TargetOps
 from .tree import root_dir
 
 MAX_SYMLINK_HOPS = 40
+PAGE_SIZE = 4096
 
 
 @dataclass
@@ -129,10 +130,22 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             self.reads += 1
             if node.daemon:
                 self.iscsi_require_daemon()
-            return node.show()
+            text = node.show()
+            # sysfs show buffers are one page; longer output is cut to 4095 bytes
+            raw = text.encode("utf-8", "surrogateescape")
+            if len(raw) >= PAGE_SIZE:
+                text = raw[:PAGE_SIZE - 1].decode("utf-8", "surrogateescape")
+            return text
 
     def write(self, rel: str, data: str) -> int:
-        """One write(2) of ``data``; returns len(data) or raises ScstError."""
+        """One write(2) of ``data``; returns the bytes consumed or raises ScstError.
+
+        Like kernfs, a store sees at most one page: longer writes are cut to
+        PAGE_SIZE bytes and reported as a short write.
+        """
+        raw = data.encode("utf-8", "surrogateescape")
+        if len(raw) > PAGE_SIZE:
+            data = raw[:PAGE_SIZE].decode("utf-8", "surrogateescape")
         with self.lock:
             try:
                 node = self._resolve(rel)
@@ -149,7 +162,7 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
                 self._log_write(rel, data, exc.errno)
                 raise
             self._log_write(rel, data, 0)
-            return len(data)
+            return min(len(raw), PAGE_SIZE)
 
     def _dispatch_write(self, rel: str, node: Attr, data: str) -> None:
         if data == "":

@@ -120,12 +120,12 @@ class ScstFuse(Operations):
     def write(self, path, data, offset, fh):
         rel = self._handles.get(fh, {}).get("rel", self._rel(path))
         try:
-            self.emu.write(rel, data.decode("utf-8", "surrogateescape"))
+            count = self.emu.write(rel, data.decode("utf-8", "surrogateescape"))
         except ScstError as exc:
             raise FuseOSError(exc.errno) from None
         if self.after_write is not None:
             self.after_write()
-        return len(data)
+        return count
 
     def truncate(self, path, length, fh=None):
         # ``echo x > file`` opens with O_TRUNC; sysfs ignores the truncation.

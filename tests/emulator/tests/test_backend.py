@@ -56,3 +56,10 @@ def test_paths_through_symlinks_are_followed(sysfs):
     assert sysfs.read("handlers/vdisk_nullio/n1/size_mb") == "2621440\n"
     assert sysfs.read("devices/n1/exported/export0/device/prod_id") == "n1\n"
     assert sysfs.read("devices/n1/handler/type").startswith("0 - ")
+
+
+def test_writes_are_cut_to_one_page(emu):
+    """kernfs hands a store at most PAGE_SIZE bytes (a short write)."""
+    emu.write("targets/iscsi/mgmt", "add_target t\n")
+    assert emu.write("targets/iscsi/t/comment", "x" * 5000) == 4096
+    assert emu.read("targets/iscsi/t/comment") == "x" * 4095     # show: one page
