@@ -57,7 +57,7 @@ class DeviceRequest(object):
                 self.filename = "" if filename == "" else v.absolute_path(f + "filename", filename)
             else:
                 raise ValidationError(f + "filename", "only vdisk_fileio, vdisk_blockio and vcdrom "
-                                                     "devices have a backing file")
+                                      "devices have a backing file")
         if (self.state == "present" and self.handler in (catalog.FILEIO, catalog.BLOCKIO)
                 and self.filename is None):
             raise ValidationError(f + "filename", "is required for %s devices" % self.handler)
@@ -186,8 +186,8 @@ def _plan_filename_swap(live, plan, request, writes):
     """fileio/blockio accept a new filename only while the device is inactive."""
     active_attr = live.device_attr(request.name, "active")
     active_now = active_attr is not None and active_attr.value.strip() == "1"
-    wanted_active = dict(writes).get("active", request.attributes.get("active",
-                                                                       "1" if active_now else "0"))
+    keep = "1" if active_now else "0"
+    wanted_active = dict(writes).get("active", request.attributes.get("active", keep))
     path = join("devices", request.name)
     if active_now:
         plan.add("device_attr", join(path, "active"), "0", "deactivate %s to change its backing "
@@ -204,8 +204,8 @@ def _refuse_if_in_use(live, request, verb):
     busy = sessions_in_use(live, live.device_exports(request.name))
     if busy:
         raise SafetyError("refusing to %s device %s: initiators are logged in to LUNs that use it "
-                        "(%s); set force: true to do it anyway" % (verb, request.name, "; ".join(busy)),
-                        device=request.name, sessions=busy)
+                          "(%s); set force: true to do it anyway" % (verb, request.name, "; ".join(busy)),
+                          device=request.name, sessions=busy)
 
 
 def _plan_recreate(live, plan, request, *, old_handler):

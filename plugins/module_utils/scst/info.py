@@ -17,7 +17,6 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import COPY_M
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
 
 
-
 def _key_attrs(read, names, table):
     found = {}
     for name in names:
