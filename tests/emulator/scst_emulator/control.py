@@ -55,6 +55,7 @@ COMMANDS = {
     "daemon-start": (lambda emu: emu.start_daemon(), ""),
     "eagain": (_cmd_eagain, "N [POLLS]"),
     "complete-pending": (lambda emu: emu.complete_pending(), ""),
+    "chaos": (lambda emu, on, polls="1": emu.set_chaos(_flag(on), int(polls)), "on|off [POLLS]"),
     "missing-file": (_cmd_missing, "PATH [on|off]"),
     "backing": (_cmd_backing, "PATH SIZE [file|block|dir]"),
     "thin": (lambda emu, on: emu.set_thin_provisioning_supported(_flag(on)), "on|off"),
@@ -65,7 +66,7 @@ COMMANDS = {
     "dump": (lambda emu: emu.dump(), ""),
     "ping": (lambda emu: "pong", ""),
 }
-MUTATING = {"add-session", "del-session", "daemon-stop", "daemon-start", "eagain",
+MUTATING = {"add-session", "del-session", "daemon-stop", "daemon-start", "eagain", "chaos",
             "complete-pending", "add-scsi-device"}
 
 

@@ -59,6 +59,8 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
         self.state.globals.threads = self.config.scst_threads
         self._eagain_left = 0
         self._eagain_polls = 1
+        self._chaos = False
+        self._chaos_reads = 0
         self._pending: list = []
         self._polls_left = 0
         self.reset_counters()
@@ -130,6 +132,10 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             self.reads += 1
             if node.daemon:
                 self.iscsi_require_daemon()
+            if self._chaos and node.work_read:
+                self._chaos_reads += 1
+                if self._chaos_reads % 4 != 0:
+                    fail(EAGAIN, "read-only sysfs work still running")
             text = node.show()
             # sysfs show buffers are one page; longer output is cut to 4095 bytes
             raw = text.encode("utf-8", "surrogateescape")
@@ -176,8 +182,8 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             node.precheck(data)
         # FIFO: a queued (EAGAIN'd) work runs before any later command.
         self.complete_pending()
-        if self._eagain_left > 0:
-            self._eagain_left -= 1
+        if self._eagain_left > 0 or self._chaos:
+            self._eagain_left = max(0, self._eagain_left - 1)
             self._pending.append(PendingWork(rel, node.store, data))
             self._polls_left = self._eagain_polls
             fail(EAGAIN, "sysfs work still running")
@@ -245,6 +251,15 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
         with self.lock:
             self._eagain_left = count
             self._eagain_polls = polls
+
+    def set_chaos(self, enabled: bool = True, polls: int = 1) -> None:
+        """CONFIG_SCST_DEBUG_SYSFS_EAGAIN: every work-based write answers
+        EAGAIN (completing as with :meth:`inject_eagain`) and 3 of 4
+        work-based reads (vdisk filename, I/O counters, ...) fail with EAGAIN."""
+        with self.lock:
+            self._chaos = enabled
+            self._eagain_polls = polls
+            self._chaos_reads = 0
 
     def complete_pending(self) -> None:
         """Run every queued work now (as if the kernel thread caught up)."""

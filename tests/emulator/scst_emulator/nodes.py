@@ -18,7 +18,8 @@ class Attr:
     """A sysfs attribute file.
 
     ``work``: the store runs as an SCST "sysfs work" (may be answered with
-    EAGAIN and updates ``last_sysfs_mgmt_res``).  ``precheck`` runs
+    EAGAIN and updates ``last_sysfs_mgmt_res``).  ``work_read``: the show
+    is a read-only work (only matters in chaos mode).  ``precheck`` runs
     synchronously before the work is queued (its errors do not touch
     ``last_sysfs_mgmt_res``).  ``daemon``: the file is served by iscsi-scstd,
     so it fails with EPERM while the daemon is disconnected.
@@ -30,6 +31,7 @@ class Attr:
     work: bool = False
     precheck: Optional[Callable[[str], None]] = None
     daemon: bool = False
+    work_read: bool = False     # the show runs as a (read-only) sysfs work
 
 
 @dataclass

@@ -199,7 +199,7 @@ def target_dir(emu, tgt) -> Dir:
         }
         out.update(access_attrs(emu, tgt.access))
         for counter in IO_COUNTERS:
-            out[counter] = const("0\n")
+            out[counter] = ro(lambda: "0\n", work_read=True)
         if tgt.driver in DRIVERS_WITH_ENABLE:
             out["enabled"] = rw(lambda: f"{int(tgt.enabled)}\n",
                                 lambda d: emu.set_target_enabled(tgt, d), work=True,
@@ -340,7 +340,7 @@ def session_dir(emu, tgt, sess) -> Dir:
         out = {
             "initiator_name": const(f"{sess.initiator.split('#')[0]}\n"),
             "commands": const("0\n"),
-            "active_commands": const("0\n"),
+            "active_commands": ro(lambda: "0\n", work_read=True),
             "luns": Link("../../luns" if grp is None else f"../../ini_groups/{grp.name}/luns"),
             "latency": static_dir({f"{kind}{size}": rw(lambda: LATENCY_FILE_TEXT, lambda d: None)
                                    for kind in "bnrw" for size in LATENCY_SIZES}),

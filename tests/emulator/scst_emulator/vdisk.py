@@ -440,7 +440,7 @@ def _filename_attr(emu, dev) -> Attr:
 
     def store(data):
         _store_filename(emu, dev, "filename", data)
-    return Attr(RW, show=show, store=store, work=True)
+    return Attr(RW, show=show, store=store, work=True, work_read=True)
 
 
 def vdisk_attr_nodes(emu, dev: Device) -> dict:

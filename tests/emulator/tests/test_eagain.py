@@ -63,3 +63,17 @@ def test_write_log_and_counters(emu):
     assert emu.counters() == {"reads": 1, "writes": 3, "write_errors": 3, "pending_works": 0}
     emu.reset_counters()
     assert emu.write_log == [] and emu.counters()["writes"] == 0
+
+
+def test_chaos_mode_like_the_debug_build(emu):
+    emu.set_chaos(True, polls=0)
+    for name in ("n1", "n2"):
+        assert err_of(emu, NIO, f"add_device {name}\n") == "EAGAIN"
+        assert emu.read("last_sysfs_mgmt_res") == "0\n"
+    results = [read_err(emu, "devices/n1/prod_id") for _ in range(4)]
+    assert results == ["OK"] * 4                        # ordinary attribute
+    results = [read_err(emu, "targets/copy_manager/copy_manager_tgt/read_cmd_count")
+               for _ in range(8)]
+    assert results.count("EAGAIN") == 6 and results.count("OK") == 2
+    emu.set_chaos(False)
+    assert err_of(emu, NIO, "add_device n3\n") == "OK"
