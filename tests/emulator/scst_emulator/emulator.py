@@ -20,6 +20,7 @@ from typing import Optional
 from .config import EmulatorConfig
 from .errors import (EACCES, EAGAIN, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM,
                      ScstError, fail)
+from .lexer import Cursor
 from .model import Device, State
 from .nodes import Attr, Dir, Link
 from .ops_alua import AluaOps
@@ -76,7 +77,7 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
         if self.config.with_scst_local:
             self.targets_of(LOCAL_DRIVER)
             if self.config.scst_local_default_target:
-                self.local_add_target("scst_local_tgt", _cursor("session_name=scst_local_host"))
+                self.local_add_target("scst_local_tgt", Cursor("session_name=scst_local_host"))
         if not self.config.daemon_running:
             self.state.iscsi.running = False
             self.state.iscsi.attrs = False
@@ -361,7 +362,3 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
         with self.lock:
             return state_to_json(self.state)
 
-
-def _cursor(text: str):
-    from .lexer import Cursor
-    return Cursor(text)

@@ -372,15 +372,12 @@ class TargetOps:
         acc.cpu_mask = None if value == self.all_cpus_mask() else value
 
     def format_cpu_mask(self, acc: AccessAttrs) -> str:
+        """Kernel ``%*pb``: 32-bit hex chunks, most significant first and
+        zero-padded to the width the CPU count needs."""
         mask = self.all_cpus_mask() if acc.cpu_mask is None else acc.cpu_mask
-        nbits = self.config.ncpus
-        chunks = []
-        while nbits > 0:
-            chunks.append(mask & 0xFFFFFFFF)
-            mask >>= 32
-            nbits -= 32
-        chunks.reverse()
-        first_bits = self.config.ncpus - 32 * (len(chunks) - 1)
+        nchunks = (self.config.ncpus + 31) // 32
+        first_bits = self.config.ncpus - 32 * (nchunks - 1)
+        chunks = [(mask >> (32 * i)) & 0xFFFFFFFF for i in reversed(range(nchunks))]
         parts = [format(chunks[0], f"0{(first_bits + 3) // 4}x")]
         parts += [format(c, "08x") for c in chunks[1:]]
         return ",".join(parts)

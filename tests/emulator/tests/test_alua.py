@@ -1,6 +1,6 @@
 """ALUA device groups / target groups (spec 3.9)."""
 
-from helpers import err_of
+from emu_helpers import err_of
 
 DG = "device_groups"
 

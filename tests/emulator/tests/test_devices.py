@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import err_of, read_err
+from emu_helpers import err_of, read_err
 from scst_emulator import ScstEmulator
 from scst_emulator.crc32c import crc32c, device_id_hex
 

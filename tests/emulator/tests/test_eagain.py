@@ -1,6 +1,6 @@
 """The sysfs-work protocol: EAGAIN on writes, polling last_sysfs_mgmt_res."""
 
-from helpers import err_of, read_err
+from emu_helpers import err_of, read_err
 
 NIO = "handlers/vdisk_nullio/mgmt"
 

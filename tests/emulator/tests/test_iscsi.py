@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import err_of, read_err
+from emu_helpers import err_of, read_err
 from scst_emulator import ScstEmulator
 
 MGMT = "targets/iscsi/mgmt"

@@ -1,6 +1,6 @@
 """Behaviour measured with a logged-in initiator (in-use.log, scstadmin.log)."""
 
-from helpers import err_of
+from emu_helpers import err_of
 from labsetup import INITIATOR, TGT, build_lab
 
 CM = "targets/copy_manager/copy_manager_tgt/luns"

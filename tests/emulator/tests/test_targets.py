@@ -2,7 +2,7 @@
 
 import pytest
 
-from helpers import err_of
+from emu_helpers import err_of
 from scst_emulator import ScstEmulator
 from scst_emulator.ops_targets import wildcard_match
 
