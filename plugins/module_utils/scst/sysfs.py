@@ -40,8 +40,19 @@ class OsBackend(object):
         return os.path.join(self.root, rel) if rel else self.root
 
     def read(self, rel):
-        with open(self._abs(rel), "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
+        # Plain os.read: a buffered file object turns an EAGAIN from sysfs into
+        # an empty result (None) instead of raising it.
+        fd = os.open(self._abs(rel), os.O_RDONLY)
+        try:
+            chunks = []
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b"".join(chunks).decode("utf-8", "replace")
+        finally:
+            os.close(fd)
 
     def write(self, rel, data):
         # One write(2) on an unbuffered descriptor is one SCST command, and its

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every SCST module run ad hoc (`ansible localhost -m scst_...`, short names
+# resolved from the repository root) against the emulator mounted over FUSE:
+# create, modify and delete, each run four times (check, real, idempotent,
+# idempotent in check mode), with the emulator's own write log as the witness.
+set -euo pipefail
+# shellcheck source=tests/integration/files/emulator.bash
+. tests/integration/files/emulator.bash
+export SCST_SYSFS_ROOT="$EMU_ROOT"
+F=tests/integration/files
+T=iqn.2026-11.com.example:storage.tgt1
+PW1=first-secret-123
+PW2=second-secret-456
+
+step() { python "$F/four_runs.py" "$EMU_CTL" "$@"; }
+
+step scst_device '{"name": "disk1", "handler": "vdisk_fileio", "filename": "/srv/disk1.img", "attributes": {"nv_cache": true}}'
+step scst_device '{"name": "disk1", "handler": "vdisk_fileio", "filename": "/srv/disk1.img", "attributes": {"nv_cache": true, "prod_id": "DISK1"}}'
+step scst_device '{"name": "null1", "handler": "vdisk_nullio", "attributes": {"size_mb": 512}}'
+step scst_device '{"name": "blk1", "handler": "vdisk_blockio", "filename": "/dev/vdb"}'
+step scst_device '{"name": "blk1", "handler": "vdisk_blockio", "filename": "/dev/vdc"}'
+step scst_target "{\"name\": \"$T\", \"attributes\": {\"HeaderDigest\": \"CRC32C,None\"}, \"allowed_portals\": [\"192.168.77.10\"]}"
+step scst_target "{\"name\": \"$T\", \"attributes\": {\"QueuedCommands\": 64}}"
+# SCST answers EAGAIN while a command is still running: the module polls
+# last_sysfs_mgmt_res through real file I/O until the result is there
+emu_ctl eagain 1 3 >/dev/null
+step scst_lun "{\"target\": \"$T\", \"lun\": 0, \"device\": \"disk1\"}"
+step scst_lun "{\"target\": \"$T\", \"lun\": 0, \"device\": \"blk1\", \"read_only\": true}"
+step scst_group "{\"target\": \"$T\", \"name\": \"host1\", \"initiators\": [\"iqn.2026-11.com.example:host1\"], \"luns\": [{\"lun\": 0, \"device\": \"null1\"}]}"
+step scst_chap "{\"target\": \"$T\", \"username\": \"host1\", \"password\": \"$PW1\"}"
+step scst_chap "{\"target\": \"$T\", \"username\": \"host1\", \"password\": \"$PW2\"}"
+step scst_chap "{\"target\": \"$T\", \"direction\": \"outgoing\", \"username\": \"tgt1\", \"password\": \"$PW1\"}"
+step scst_chap "{\"username\": \"discovery\", \"password\": \"$PW1\"}"
+step scst_driver '{"enabled": true}'
+step scst_target "{\"name\": \"$T\", \"enabled\": true}"
+# the fully qualified name works as well
+step scst.iscsi.scst_lun "{\"target\": \"$T\", \"lun\": 1, \"device\": \"disk1\"}"
+step scst_lun "{\"target\": \"$T\", \"lun\": 1, \"state\": \"absent\"}"
+step scst_group "{\"target\": \"$T\", \"name\": \"host1\", \"state\": \"absent\"}"
+step scst_target "{\"name\": \"$T\", \"state\": \"absent\"}"
+step scst_device '{"name": "disk1", "handler": "vdisk_fileio", "state": "absent"}'
+
+# scst_info over real file I/O: the emulator's view and the module's agree
+python "$F/adhoc.py" scst_info '{"sessions": true}' >"$TEST_TMPDIR/info.json"
+python - "$TEST_TMPDIR/info.json" <<'PY'
+import json, sys
+info = json.load(open(sys.argv[1]))["scst"]
+assert sorted(info["handlers"]) == ["vdisk_blockio", "vdisk_nullio"], info["handlers"]
+assert info["drivers"]["iscsi"]["enabled"] is True
+assert info["drivers"]["iscsi"]["chap"] == {"incoming": [{"username": "discovery", "password": "********"}]}
+assert info["drivers"]["iscsi"]["targets"] == {}
+print("ok scst_info")
+PY
+! grep -r -e "$PW1" -e "$PW2" "$TEST_TMPDIR"/*.json
