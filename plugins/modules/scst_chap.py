@@ -151,7 +151,7 @@ def main():
                               target=p["target"], driver=p["driver"], state=p["state"])
         result = execute(p, lambda live: plan_chap(live, request, others=p["others"],
                                                    check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

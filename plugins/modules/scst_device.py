@@ -184,7 +184,7 @@ def main():
                                 filename=p["filename"], attributes=p["attributes"],
                                 recreate=p["recreate"], force=p["force"])
         result = execute(p, lambda live: plan_device(live, request),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -93,7 +93,7 @@ def main():
     try:
         request = DriverRequest(driver=p["driver"], enabled=p["enabled"], attributes=p["attributes"])
         result = execute(p, lambda live: plan_driver(live, request),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -171,7 +171,7 @@ def main():
                                initiators=p["initiators"], luns=p["luns"], attributes=p["attributes"],
                                exclusive=p["exclusive"], force=p["force"])
         result = execute(p, lambda live: plan_group(live, request, check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

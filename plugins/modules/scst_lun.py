@@ -146,7 +146,7 @@ def main():
         result = execute(p, lambda live: plan_lun(live, driver=driver, target=target, group=group,
                                                   request=request, force=p["force"],
                                                   check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

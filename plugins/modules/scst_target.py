@@ -149,7 +149,7 @@ def main():
                                 enabled=p["enabled"], attributes=p["attributes"],
                                 allowed_portals=p["allowed_portals"], force=p["force"])
         result = execute(p, lambda live: plan_target(live, request),
-                         check_mode=module.check_mode, diff=module._diff)
+                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -35,11 +35,12 @@ def open_sysfs(params, backend=None):
     return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
 
 
-def execute(params, planner, *, check_mode, diff, backend=None):
+def execute(params, planner, *, check_mode, diff, warn, backend=None):
     """Run ``planner(live)`` under the host lock and apply its plan.
 
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
     predicted), ``diff`` when asked, and whatever the planner adds.
+    ``warn`` receives the planner's warnings (``AnsibleModule.warn``).
     """
     sysfs = open_sysfs(params, backend)
     with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
@@ -50,8 +51,8 @@ def execute(params, planner, *, check_mode, diff, backend=None):
             apply_plan(sysfs, outcome.plan)
     result = dict(changed=bool(outcome.plan), plan=outcome.plan.shown())
     result.update(outcome.extra)
-    if outcome.plan.warnings:
-        result["warnings"] = list(outcome.plan.warnings)
+    for warning in outcome.plan.warnings:
+        warn(warning)
     if diff:
         result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
     return result

@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 import json
 
+from unittest import mock
+
 import pytest
+from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import sysfs as sysfs_mod
@@ -53,8 +56,9 @@ class Runner(object):
             raise ModuleExit(kwargs, True)
 
         self.emu.reset_counters()
-        with patch_module_args(args):
-            from ansible.module_utils import basic
+        warnings = []
+        with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "warn",
+                                                         lambda _self, text: warnings.append(text)):
             orig_exit, orig_fail = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
             basic.AnsibleModule.exit_json = exit_json
             basic.AnsibleModule.fail_json = fail_json
@@ -67,6 +71,7 @@ class Runner(object):
                 raise AssertionError("module returned without exit_json/fail_json")
             finally:
                 basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = orig_exit, orig_fail
+        result["warnings"] = warnings
         result["_writes"] = [(p, d) for p, d, _e in self.emu.write_log]
         self.stdout.append(json.dumps(result, default=str))
         return result
