@@ -44,7 +44,7 @@ def main():
     predicted = [(a["path"], a["write"]) for a in check["plan"]]
     made = [(a["path"], a["write"]) for a in real["plan"]]
     assert made == predicted, ("check mode predicted", predicted, "real run made", made)
-    assert [w[0] for w in writes] == [p for p, _ in made], ("emulator saw", writes)
+    assert [w[0] for w in writes] == [m[0] for m in made], ("emulator saw", writes)
     # 0, or EAGAIN (11): the command was queued and its result polled
     assert all(w[2] in (0, 11) for w in writes), ("a write failed", writes)
     if any(w[2] == 11 for w in writes):
@@ -53,7 +53,7 @@ def main():
     assert again["changed"] is False and writes == [], ("not idempotent", again["plan"], writes)
     again, writes = run(sock, module, args, "--check")
     assert again["changed"] is False and writes == [], ("check not idempotent", again["plan"])
-    print("ok %-12s %d write(s): %s" % (module, len(made), "; ".join(w for _p, w in made)))
+    print("ok %-12s %d write(s): %s" % (module, len(made), "; ".join(m[1] for m in made)))
 
 
 if __name__ == "__main__":

@@ -57,8 +57,11 @@ class Runner(object):
 
         self.emu.reset_counters()
         warnings = []
-        with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "warn",
-                                                         lambda _self, text: warnings.append(text)):
+
+        def record_warning(_module, text):
+            warnings.append(text)
+
+        with patch_module_args(args), mock.patch.object(basic.AnsibleModule, "warn", record_warning):
             orig_exit, orig_fail = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
             basic.AnsibleModule.exit_json = exit_json
             basic.AnsibleModule.fail_json = fail_json
