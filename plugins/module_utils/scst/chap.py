@@ -50,7 +50,7 @@ def plan_chap(live, request, *, others="keep", check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
     if request.target:
-        require_reference(outcome, live.target_exists(request.driver, request.target),
+        require_reference(outcome, live.known_target(request.driver, request.target),
                           "target %s does not exist" % request.target, check_mode=check_mode)
         present = live.target_exists(request.driver, request.target)
     else:

@@ -62,7 +62,7 @@ class GroupRequest(object):
 def plan_group(live, request, *, check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
-    require_reference(outcome, live.target_exists(request.driver, request.target),
+    require_reference(outcome, live.known_target(request.driver, request.target),
                       "target %s of driver %s does not exist" % (request.target, request.driver),
                       check_mode=check_mode)
     exists = live.target_exists(request.driver, request.target) and live.group_exists(

@@ -10,7 +10,13 @@ secrets are always replaced by a mask.
 
 from __future__ import annotations
 
+import json
 from functools import partial
+
+try:
+    import yaml
+except ImportError:  # JSON is valid YAML: the output stays usable without PyYAML
+    yaml = None
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import COPY_MANAGER
@@ -49,10 +55,11 @@ def read_devices(live):
     return handlers
 
 
-def _chap(live, driver, target=None):
+def _chap(live, driver, target=None, mask=True):
     chap = {}
     for account in live.chap_accounts(driver, target):
-        chap.setdefault(account.direction, []).append({"username": account.user, "password": MASK})
+        chap.setdefault(account.direction, []).append(
+            {"username": account.user, "password": MASK if mask else account.secret})
     for accounts in chap.values():
         accounts.sort(key=lambda a: a["username"])
     return chap
@@ -63,7 +70,7 @@ def _luns(live, driver, target, group=None):
                 for n, lun in sorted(live.luns(driver, target, group).items()))
 
 
-def read_targets(live, driver, *, sessions=True):
+def read_targets(live, driver, *, mask=True):
     targets = {}
     for name in live.target_names(driver):
         names = [a for a, s in catalog.TARGET_ATTRS.items() if catalog.target_attr_applies(s, driver)]
@@ -74,7 +81,7 @@ def read_targets(live, driver, *, sessions=True):
             entry["enabled"] = enabled.value.strip() == "1"
         if driver == "iscsi":
             entry["allowed_portals"] = live.allowed_portals(driver, name)
-            entry["chap"] = _chap(live, driver, name)
+            entry["chap"] = _chap(live, driver, name, mask)
         entry["luns"] = _luns(live, driver, name)
         groups = {}
         for group in live.group_names(driver, name):
@@ -86,39 +93,56 @@ def read_targets(live, driver, *, sessions=True):
                                          catalog.GROUP_ATTRS),
             }
         entry["groups"] = groups
-        if sessions:
-            entry["sessions"] = live.sessions(driver, name)
         targets[name] = entry
     return targets
 
 
-def read_drivers(live, *, sessions=True):
+def config_drivers(live):
+    """Drivers that hold configuration: not copy_manager, not iSCSI without its daemon."""
+    return [d for d in live.sysfs.subdirs("targets")
+            if d != COPY_MANAGER and (d != "iscsi" or live.daemon_open())]
+
+
+def read_drivers(live, *, mask=True):
     drivers = {}
-    for driver in live.sysfs.subdirs("targets"):
-        if driver == COPY_MANAGER:
-            continue
+    for driver in config_drivers(live):
         entry = {}
         if driver == "iscsi":
-            if not live.daemon_open():
-                drivers[driver] = {"daemon_running": False, "targets": {}}
-                continue
-            entry["daemon_running"] = True
             enabled = live.driver_attr(driver, "enabled")
             entry["enabled"] = enabled is not None and enabled.value.strip() == "1"
             names = [a for a, s in catalog.DRIVER_ATTRS.items() if s.where == driver]
             entry["attributes"] = _key_attrs(partial(live.driver_attr, driver), names,
                                              catalog.DRIVER_ATTRS)
-            entry["chap"] = _chap(live, driver)
-        entry["targets"] = read_targets(live, driver, sessions=sessions)
+            entry["chap"] = _chap(live, driver, mask=mask)
+        entry["targets"] = read_targets(live, driver, mask=mask)
         drivers[driver] = entry
     return drivers
 
 
-def read_configuration(live, *, sessions=True):
+def read_configuration(live, *, mask=True):
+    """The configuration in the shape scst_config takes.  ``mask=False`` only
+    for writing /etc/scst.conf: it is never returned to the controller."""
+    return {"handlers": read_devices(live), "drivers": read_drivers(live, mask=mask)}
+
+
+def read_runtime(live):
+    """What is running but is not configuration: version, handlers, daemon, sessions."""
     version = live.sysfs.read_attr("version")
+    sessions = {}
+    for driver in config_drivers(live):
+        for target in live.target_names(driver):
+            names = live.sessions(driver, target)
+            if names:
+                sessions.setdefault(driver, {})[target] = names
     return {
         "version": version.value.replace("SCST version:", "").strip() if version else None,
-        "handlers": read_devices(live),
-        "drivers": read_drivers(live, sessions=sessions),
         "loaded_handlers": live.sysfs.subdirs("handlers"),
+        "iscsi_daemon_running": live.daemon_open() if live.driver_exists("iscsi") else None,
+        "sessions": sessions,
     }
+
+
+def to_yaml(data):
+    if yaml is None:
+        return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True)

@@ -55,6 +55,20 @@ class Lun(object):
 class LiveTree(object):
     def __init__(self, sysfs):
         self.sysfs = sysfs
+        # Objects a whole-host plan will create before they are referenced:
+        # ("device", name), ("target", driver, name), ("group", driver, target, name).
+        self.declared = set()
+
+    # -- references: what exists or is about to be created by the same plan --
+    def known_device(self, name):
+        return ("device", name) in self.declared or self.device_exists(name)
+
+    def known_target(self, driver, target):
+        return ("target", driver, target) in self.declared or self.target_exists(driver, target)
+
+    def known_group(self, driver, target, group):
+        return (("group", driver, target, group) in self.declared
+                or self.group_exists(driver, target, group))
 
     # -- devices -------------------------------------------------------------
     def device_exists(self, name):

@@ -71,7 +71,7 @@ def plan_luns(live, outcome, *, driver, target, group, wanted, exclusive, force,
                                  "delete LUN %d of %s" % (request.number, label))
                 after.pop(request.number, None)
             continue
-        require_reference(outcome, live.device_exists(request.device),
+        require_reference(outcome, live.known_device(request.device),
                           "device %s (LUN %d of %s) does not exist" % (request.device, request.number, label),
                           check_mode=check_mode)
         # a LUN of a read-only device always reads read_only 1
@@ -103,10 +103,10 @@ def _set_exists(live, driver, target, group):
 def plan_lun(live, *, driver, target, group, request, force=False, check_mode=False):
     require_driver(live, driver)
     outcome = Outcome()
-    require_reference(outcome, live.target_exists(driver, target),
+    require_reference(outcome, live.known_target(driver, target),
                       "target %s of driver %s does not exist" % (target, driver), check_mode=check_mode)
     if group:
-        require_reference(outcome, live.group_exists(driver, target, group),
+        require_reference(outcome, live.known_group(driver, target, group),
                           "initiator group %s of target %s does not exist" % (group, target),
                           check_mode=check_mode)
     before, after = plan_luns(live, outcome, driver=driver, target=target, group=group, wanted=[request],

@@ -35,21 +35,36 @@ def open_sysfs(params, backend=None):
     return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
 
 
-def execute(params, planner, *, check_mode, diff, warn, backend=None):
+def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None):
     """Run ``planner(live)`` under the host lock and apply its plan.
 
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
     predicted), ``diff`` when asked, and whatever the planner adds.
     ``warn`` receives the planner's warnings (``AnsibleModule.warn``).
+    ``after(live, outcome)``, still under the lock, returns extra results and
+    whether it changed something (persistence).  ``describe(live)`` gives the
+    diff's before/after for planners that leave them to the caller.
     """
     sysfs = open_sysfs(params, backend)
     with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
         live = LiveTree(sysfs)
         sysfs.require_loaded()
+        before = describe(live) if diff and describe else None
         outcome = planner(live)
         if outcome.plan and not check_mode:
             apply_plan(sysfs, outcome.plan)
-    result = dict(changed=bool(outcome.plan), plan=outcome.plan.shown())
+        if before is not None:
+            # after: read back once applied; in check mode the planner's prediction
+            outcome.before = before
+            if not outcome.plan:
+                outcome.after = before
+            elif not check_mode:
+                outcome.after = describe(LiveTree(sysfs))
+        extra_changed = False
+        if after is not None:
+            extra, extra_changed = after(LiveTree(sysfs), outcome)
+            outcome.extra.update(extra)
+    result = dict(changed=bool(outcome.plan) or extra_changed, plan=outcome.plan.shown())
     result.update(outcome.extra)
     for warning in outcome.plan.warnings:
         warn(warning)
