@@ -15,17 +15,21 @@ description:
   - Reports configuration only - the attributes SCST marks as set (C([key])) among those the
     collection manages - not counters or defaults.
   - CHAP secrets are never returned; each is replaced by C(********).
+  - RV(scst) has exactly the shape the O(scst.iscsi.scst_config#module:config) option of
+    M(scst.iscsi.scst_config) takes, so a running host can be turned into variables
+    (O(as_yaml=true) returns it as YAML text as well).
 author:
   - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - scst.iscsi.scst
   - scst.iscsi.scst.info_attributes
 options:
-  sessions:
+  as_yaml:
     description:
-      - Include the names of logged-in sessions per target.
+      - Also return the configuration as YAML text under the key C(scst_config), ready to be
+        saved as a variables file (secrets masked).
     type: bool
-    default: true
+    default: false
 """
 
 EXAMPLES = r"""
@@ -36,18 +40,26 @@ EXAMPLES = r"""
 - name: Show the LUNs of one target
   ansible.builtin.debug:
     var: scst.scst.drivers.iscsi.targets['iqn.2026-11.com.example:storage.tgt1'].luns
+
+- name: Save the running configuration as variables for scst_config
+  scst.iscsi.scst_info:
+    as_yaml: true
+  register: running
+
+- name: Write them on the controller
+  ansible.builtin.copy:
+    content: "{{ running.scst_yaml }}"
+    dest: "host_vars/{{ inventory_hostname }}/scst.yml"
+    mode: "0600"
+  delegate_to: localhost
 """
 
 RETURN = r"""
 scst:
-  description: The running configuration.
+  description: The running configuration, in the shape M(scst.iscsi.scst_config) takes.
   returned: success
   type: dict
   contains:
-    version:
-      description: SCST version.
-      type: str
-      sample: 3.11.0-pre
     handlers:
       description: Devices by handler, with their backing file and the attributes that are set.
       type: dict
@@ -57,34 +69,61 @@ scst:
         - Target drivers (copy_manager left out) with their targets. Each target has C(enabled),
           C(attributes), C(luns), C(groups) (C(initiators), C(luns), C(attributes)),
           and for iSCSI C(allowed_portals) and C(chap) (C(incoming)/C(outgoing) lists of
-          C(username) and a masked C(password)), and C(sessions).
-        - The iSCSI driver also has C(daemon_running), C(enabled), C(attributes) and discovery C(chap).
+          C(username) and a masked C(password)).
+        - The iSCSI driver also has C(enabled), C(attributes) and discovery C(chap).
       type: dict
+runtime:
+  description: What is running but is not configuration.
+  returned: success
+  type: dict
+  contains:
+    version:
+      description: SCST version.
+      type: str
+      sample: 3.11.0-pre
     loaded_handlers:
       description: Device handlers loaded in the kernel.
       type: list
       elements: str
       sample: [vcdrom, vdisk_blockio, vdisk_fileio, vdisk_nullio]
+    iscsi_daemon_running:
+      description: Whether iscsi-scstd is connected (null when iSCSI is not loaded).
+      type: bool
+    sessions:
+      description: Logged-in session names by driver and target.
+      type: dict
+      sample: {"iscsi": {"iqn.2026-11.com.example:storage.tgt1": ["iqn.2026-11.com.example:host1"]}}
+scst_yaml:
+  description: RV(scst) as YAML text under the key C(scst_config), secrets masked.
+  returned: when O(as_yaml=true)
+  type: str
 """
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import (
+    read_configuration,
+    read_runtime,
+    to_yaml,
+)
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, open_sysfs
 
 
 def main():
     argument_spec = common_argument_spec()
-    argument_spec.update(sessions=dict(type="bool", default=True))
+    argument_spec.update(as_yaml=dict(type="bool", default=False))
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         sysfs = open_sysfs(module.params)
         sysfs.require_loaded()
-        config = read_configuration(LiveTree(sysfs), sessions=module.params["sessions"])
+        live = LiveTree(sysfs)
+        result = dict(changed=False, scst=read_configuration(live), runtime=read_runtime(live))
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(changed=False, scst=config)
+    if module.params["as_yaml"]:
+        result["scst_yaml"] = to_yaml({"scst_config": result["scst"]})
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ step scst_target "{\"name\": \"$T\", \"state\": \"absent\"}"
 step scst_device '{"name": "disk1", "handler": "vdisk_fileio", "state": "absent"}'
 
 # scst_info over real file I/O: the emulator's view and the module's agree
-python "$F/adhoc.py" scst_info '{"sessions": true}' >"$TEST_TMPDIR/info.json"
+python "$F/adhoc.py" scst_info '{"as_yaml": true}' >"$TEST_TMPDIR/info.json"
 python - "$TEST_TMPDIR/info.json" <<'PY'
 import json, sys
 info = json.load(open(sys.argv[1]))["scst"]

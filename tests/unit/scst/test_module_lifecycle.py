@@ -153,3 +153,9 @@ def test_info_reports_configuration_with_secrets_masked(run):
     assert result["scst"]["handlers"]["vdisk_fileio"]["devices"]["disk1"]["filename"] == "/srv/disk1.img"
     assert PW1 not in repr(result)
     assert run.writes == []
+    run.emu.add_session("iscsi", TGT, "iqn.2026-11.com.example:other")
+    result = run("scst_info", {"as_yaml": True})
+    assert result["runtime"]["sessions"] == {"iscsi": {TGT: ["iqn.2026-11.com.example:other"]}}
+    assert result["runtime"]["iscsi_daemon_running"] is True
+    assert "scst_config:" in result["scst_yaml"] and "password: '********'" in result["scst_yaml"]
+    assert PW1 not in result["scst_yaml"]
