@@ -457,10 +457,9 @@ def render_scst_conf(config, *, mask_secrets=False):  # pylint: disable=redefine
         blocks.append(_Block(_line(where, "TARGET_DRIVER", driver),
                              [(_attr_lines(where, pairs), False), (targets, True)]))
     out = [HEADER, "", ""]
-    for index, block in enumerate(blocks):
-        if index:
-            out.append("")
+    for block in blocks:   # like scstadmin: a blank line after every top-level block
         out.extend(block.lines(0))
+        out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -523,7 +522,11 @@ class _Reader(object):
         self.report = []
 
     def note(self, line, message):
-        self.report.append("line %d: %s" % (line, message))
+        self.report.append((line, "line %d: %s" % (line, message)))
+
+    def lines(self):
+        """The report in file order (stable for notes about the same line)."""
+        return [text for _line, text in sorted(self.report, key=lambda note: note[0])]
 
     def tree(self, lines):
         root = _Node(0)
@@ -869,4 +872,4 @@ def parse_scst_conf(text):
     reader = _Reader()
     root = reader.tree(_lexical(text))
     config = _Interpreter(reader).run(root)
-    return normalise_config(config), reader.report
+    return normalise_config(config), reader.lines()
