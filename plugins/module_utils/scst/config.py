@@ -23,7 +23,6 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import (
     plan_group,
     plan_group_removal,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import config_drivers
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_luns
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK

@@ -79,7 +79,7 @@ def test_apply_check_real_idempotent(host):
     assert check["changed"] and check["_writes"] == []
     real = host(SAN)
     assert [(a["path"], a["write"]) for a in real["plan"]] == [(a["path"], a["write"]) for a in check["plan"]]
-    assert [p for p, _ in real["_writes"]] == [a["path"] for a in real["plan"]]
+    assert [w[0] for w in real["_writes"]] == [a["path"] for a in real["plan"]]
     again = host(SAN)
     assert again["changed"] is False and again["_writes"] == []
     assert host(SAN, check=True)["changed"] is False
