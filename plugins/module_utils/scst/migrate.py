@@ -76,12 +76,11 @@ def device_name(base, lun, taken):
 
 def target_base(target):
     """The last component of an iSCSI name: what follows the last ':' (or '.')."""
+    name = target.rstrip(":.")
     for sep in (":", "."):
-        if sep in target:
-            tail = target.rsplit(sep, 1)[1]
-            if tail:
-                return tail
-    return target
+        if sep in name:
+            return name.rsplit(sep, 1)[1]
+    return name
 
 
 class _Converter(object):
@@ -213,10 +212,6 @@ class _Converter(object):
         return config, [text for _line, text in sorted(self.report, key=lambda note: note[0])]
 
 
-def _size_attrs(size):
-    return {"size_mb": str(size // MIB)} if size % MIB == 0 else {"size": str(size)}
-
-
 # ---------------------------------------------------------------------------
 # IET: /etc/iet/ietd.conf
 # ---------------------------------------------------------------------------
@@ -316,8 +311,9 @@ class _Ietd(_Converter):
         kind = options.pop("type", ("Type", ""))[1].lower()
         path = options.pop("path", ("Path", ""))[1]
         if not kind:
-            kind = "fileio"
-            self.note(line, "%s: Lun %d has no Type; IET's default fileio is used" % (owner, number))
+            kind = "blockio" if path.startswith("/dev/") else "fileio"
+            self.note(line, "%s: Lun %d has no Type (IET used fileio); %s becomes vdisk_%s"
+                      % (owner, number, path or "it", kind))
         handler = {"fileio": catalog.FILEIO, "blockio": catalog.BLOCKIO, "nullio": catalog.NULLIO}.get(kind)
         if handler is None:
             self.note(line, "%s: Lun %d: Type=%s has no SCST equivalent; not imported" % (owner, number, kind))
@@ -370,10 +366,11 @@ class _Ietd(_Converter):
                       % (owner, number, options[key][0], count))
             return
         size = int(count) * (blocksize if key == "blocks" else 512)
-        attrs.update(_size_attrs(size))
-        if "size" in attrs:
-            self.note(line, "%s: Lun %d: nullio size %d bytes is not a whole number of MiB; kept in bytes"
-                      % (owner, number, size))
+        mb = -(-size // MIB)
+        attrs["size_mb"] = str(mb)
+        if size % MIB:
+            self.note(line, "%s: Lun %d: nullio size %d bytes rounded up to %d MiB (SCST's modules size nullio "
+                            "devices in MiB)" % (owner, number, size, mb))
 
 
 def ietd_to_config(text):
