@@ -378,9 +378,10 @@ def _live_pid(pidfile: Path, marker: str) -> int | None:
     try:
         pid = int(pidfile.read_text().split()[0])
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        zombie = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, ValueError, IndexError):
         return None
-    return pid if marker in cmdline else None
+    return pid if marker in cmdline and not zombie else None
 
 
 def free_port(kind: int) -> int:
@@ -462,19 +463,29 @@ def ensure_hub(lab: Lab) -> int:
 # Guests
 
 
-def parse_guest_spec(spec: str) -> tuple[str, str | None]:
-    name, _, addr = spec.partition("=")
+def parse_guest_spec(spec: str, memory: int, cpus: int) -> dict:
+    """NAME[=ADDRESS][,memory=MiB][,cpus=N] -> {name, address, memory, cpus}."""
+    head, *options = spec.split(",")
+    name, _, addr = head.partition("=")
     if not NAME_RE.match(name):
         raise LabError(f"bad guest name {name!r}: lowercase letters, digits, '-'")
-    if not addr:
-        return name, None
-    try:
-        iface = ipaddress.ip_interface(addr if "/" in addr else f"{addr}/{LINK_NET.prefixlen}")
-    except ValueError as exc:
-        raise LabError(f"bad address for {name}: {exc}") from None
-    if iface.network != LINK_NET or iface.ip in (LINK_NET.network_address, LINK_NET.broadcast_address):
-        raise LabError(f"address of {name} must be a host of {LINK_NET}, got {addr}")
-    return name, str(iface)
+    guest = {"name": name, "address": None, "memory": memory, "cpus": cpus}
+    for option in options:
+        key, _, value = option.partition("=")
+        if key not in ("memory", "cpus") or not value.isdigit() or int(value) < 1:
+            raise LabError(f"bad option {option!r} for {name}: use memory=MiB or cpus=N")
+        guest[key] = int(value)
+    if addr:
+        try:
+            iface = ipaddress.ip_interface(addr if "/" in addr else f"{addr}/{LINK_NET.prefixlen}")
+        except ValueError as exc:
+            raise LabError(f"bad address for {name}: {exc}") from None
+        if iface.network != LINK_NET or iface.ip in (
+            LINK_NET.network_address, LINK_NET.broadcast_address
+        ):
+            raise LabError(f"address of {name} must be a host of {LINK_NET}, got {addr}")
+        guest["address"] = str(iface)
+    return guest
 
 
 def qemu_command(lab: Lab, name: str, guest: dict, hub_port: int, image: Path) -> list[str]:
@@ -509,8 +520,8 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_port: int, image: Path) -
     ]
 
 
-def start_guest(lab: Lab, state: dict, name: str, address: str | None,
-                memory: int, cpus: int, image: Path, hub_port: int) -> None:
+def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -> None:
+    name, address, memory, cpus = spec["name"], spec["address"], spec["memory"], spec["cpus"]
     used_slots = {g["slot"] for g in state["guests"].values()}
     used_addrs = {g["address"].split("/")[0] for g in state["guests"].values()}
     slot = next(s for s in range(1, 250) if s not in used_slots)
@@ -621,8 +632,8 @@ def cmd_image(lab: Lab, args) -> int:
 
 
 def cmd_up(lab: Lab, args) -> int:
-    specs = [parse_guest_spec(s) for s in args.guests]
-    if len({n for n, _ in specs}) != len(specs):
+    specs = [parse_guest_spec(s, args.memory, args.cpus) for s in args.guests]
+    if len({g["name"] for g in specs}) != len(specs):
         raise LabError("a guest name is given twice")
     qemu_usable()
     ensure_host_packages(["ssh", "ssh-keygen"])
@@ -640,17 +651,18 @@ def cmd_up(lab: Lab, args) -> int:
                 del state["guests"][name]
         lab.save(state)
         hub_port = ensure_hub(lab)
-        for name, address in specs:
+        for spec in specs:
+            name = spec["name"]
             if name in state["guests"]:
-                want = address or state["guests"][name]["address"]
-                if want != state["guests"][name]["address"]:
-                    raise LabError(f"{name} is up with address {state['guests'][name]['address']}")
+                have = state["guests"][name]["address"]
+                if spec["address"] not in (None, have):
+                    raise LabError(f"{name} is already up with address {have}")
                 log(f"{name}: already up")
                 continue
-            start_guest(lab, state, name, address, args.memory, args.cpus, image, hub_port)
+            start_guest(lab, state, spec, image, hub_port)
             booting.append(name)
         lab.write_client_files(state)
-    wait_for_ssh(lab, [n for n, _ in specs], args.timeout)
+    wait_for_ssh(lab, [g["name"] for g in specs], args.timeout)
     if booting:
         log(f"{len(booting)} guest(s) up in {time.monotonic() - started:.0f} s; "
             f"inventory: {lab.inventory}")
@@ -726,6 +738,7 @@ def cmd_status(lab: Lab, args) -> int:
             "dir": str(one.dir),
             "inventory": str(one.inventory),
             "ssh_config": str(one.ssh_config),
+            "identity_file": str(one.key_file),
             "hub_running": one.hub_pid() is not None,
             "guests": guests,
         }
@@ -770,8 +783,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_image)
 
     p = sub.add_parser("up", help="boot guests and wait for SSH")
-    p.add_argument("guests", nargs="+", metavar="NAME[=ADDRESS]",
-                   help=f"guest name, optionally its address on {LINK_NET}")
+    p.add_argument("guests", nargs="+", metavar="NAME[=ADDRESS][,memory=MiB][,cpus=N]",
+                   help=f"guest name, optionally its address on {LINK_NET} (default: "
+                        f".10, .20, ... in order of start) and its size")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY, help="MiB per guest")
     p.add_argument("--cpus", type=int, default=DEFAULT_CPUS, help="vCPUs per guest")
     p.add_argument("--timeout", type=int, default=BOOT_TIMEOUT, help="seconds to wait for SSH")
