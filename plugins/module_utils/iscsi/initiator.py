@@ -98,6 +98,9 @@ class Step:
     action: str
     description: str
     params: dict = field(default_factory=dict)
+    # After apply: whether the step changed anything (a login that finds the
+    # session already there, exit 15, did not).
+    done: bool | None = None
 
 
 @dataclass
@@ -109,7 +112,8 @@ class Plan:
 
     @property
     def changed(self) -> bool:
-        return any(step.action != "discover" for step in self.steps)
+        """Planned changes; once applied, the changes that took place."""
+        return any(step.done is not False for step in self.steps if step.action != "discover")
 
     def add(self, action: str, description: str, **params) -> None:
         self.steps.append(Step(action=action, description=description, params=params))
@@ -407,9 +411,11 @@ class Initiator:
                 self.iscsiadm.update_node(target=params["target"], portal=params["portal"], iface=params["iface"],
                                           name=params["name"], value=params["value"])
             elif step.action == "login":
-                self.iscsiadm.login(target=params["target"], portal=params["portal"], iface=params["iface"])
+                step.done = self.iscsiadm.login(target=params["target"], portal=params["portal"],
+                                                iface=params["iface"])
             elif step.action == "logout":
-                self.iscsiadm.logout(target=params["target"], portal=params["portal"], iface=params["iface"])
+                step.done = self.iscsiadm.logout(target=params["target"], portal=params["portal"],
+                                                 iface=params["iface"])
             elif step.action == "delete_node":
                 self.iscsiadm.delete_node(target=params["target"], portal=params["portal"], iface=params["iface"])
             elif step.action == "new_discovery":
@@ -424,4 +430,6 @@ class Initiator:
                                                           persist=True, prune=params["prune"])
             else:  # pragma: no cover - a programming error, not a user error
                 raise ValueError("unknown step {0}".format(step.action))
+            if step.done is None:
+                step.done = True
         return outcome
