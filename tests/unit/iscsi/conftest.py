@@ -175,9 +175,15 @@ def run_module(monkeypatch, iscsiadm_fake):
     def get_bin_path(self, arg, required=False, opt_dirs=None):
         return ISCSIADM if arg == "iscsiadm" else None
 
+    warnings = []
+
+    def warn(self, warning):
+        warnings.append(warning)
+
     # Ansible's own no_log scrubbing (remove_values) is deliberately not applied:
     # a secret in the module's output must fail the test, not be hidden.
     def exit_json(self, **kwargs):
+        kwargs["warnings"] = list(warnings)
         raise ModuleExit(json.loads(json.dumps(kwargs)), failed=False)
 
     def fail_json(self, msg, **kwargs):
@@ -188,8 +194,10 @@ def run_module(monkeypatch, iscsiadm_fake):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", get_bin_path)
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, "warn", warn)
 
     def run(module, args: dict, *, check_mode: bool = False, diff: bool = False):
+        del warnings[:]
         args = dict(args)
         args["_ansible_check_mode"] = check_mode
         args["_ansible_diff"] = diff
