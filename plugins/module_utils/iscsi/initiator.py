@@ -207,7 +207,8 @@ def _masked_change(name: str, current: str, desired: str) -> str:
 
 
 def _changes(current: dict, desired: dict) -> dict:
-    return {name: value for name, value in desired.items() if current.get(name, None) != value}
+    # A setting missing from the record (a record still to be created) reads as empty.
+    return {name: value for name, value in desired.items() if current.get(name, "") != value}
 
 
 def _diff_view(current: dict, desired: dict, changes: dict) -> tuple:
