@@ -58,8 +58,9 @@ options:
     default: false
 notes:
   - A disk is ready when iscsiadm reports it attached, its C(/dev) node exists and a C(/dev/disk/by-path)
-    link points at it. Logical units that are not disks (no block device) are listed with a null name and
-    do not hold up the wait.
+    link points at it. A logical unit that the scan listed but that has no block device yet holds up the
+    wait, unless sysfs says it is of a type that never gets one (an enclosure or array controller, for
+    example); those are returned with a null name.
 seealso:
   - module: scst.iscsi.iscsi_node
   - module: scst.iscsi.iscsi_info
@@ -135,6 +136,10 @@ devices:
       description: SCSI device state.
       type: str
       sample: running
+    scsi_type:
+      description: SCSI peripheral device type from sysfs (0 is a disk); null when sysfs does not tell.
+      type: int
+      sample: 0
 new_devices:
   description: With O(rescan), the disks that appeared during this task. Same elements as RV(devices).
   returned: always

@@ -10,11 +10,24 @@ import time
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import DeviceTimeoutError
 
 
-class DeviceResolver:
-    """Fill in /dev paths and /dev/disk/by-path links of the devices of sessions."""
+# SCSI peripheral device types that get a block device: disk, optical memory, RBC.
+BLOCK_DEVICE_TYPES = frozenset((0, 7, 14))
 
-    def __init__(self, *, dev_root: str = "/dev"):
+
+class DeviceResolver:
+    """Fill in /dev paths, /dev/disk/by-path links and SCSI types of the devices of sessions."""
+
+    def __init__(self, *, dev_root: str = "/dev", sys_root: str = "/sys"):
         self.dev_root = dev_root
+        self.sys_root = sys_root
+
+    def scsi_type(self, hctl: str):
+        """The peripheral device type from sysfs, or None while the device is being added."""
+        try:
+            with open(os.path.join(self.sys_root, "bus", "scsi", "devices", hctl, "type")) as handle:
+                return int(handle.read().strip())
+        except (OSError, ValueError):
+            return None
 
     def by_path_links(self) -> dict:
         """Map a kernel name (``sda``) to the sorted by-path links that point at it."""
@@ -38,6 +51,7 @@ class DeviceResolver:
         links = self.by_path_links()
         for session in sessions:
             for device in session.devices:
+                device.scsi_type = self.scsi_type(device.hctl)
                 if not device.name:
                     continue
                 path = os.path.join(self.dev_root, device.name)
@@ -59,12 +73,17 @@ def missing_for(session, *, min_devices: int, luns) -> list:
         if device.name and not device_ready(device):
             what = "no /dev node" if not device.path else "no /dev/disk/by-path link"
             missing.append("LUN {0} ({1}): {2}".format(device.lun, device.name, what))
+        elif not device.name and (device.scsi_type is None or device.scsi_type in BLOCK_DEVICE_TYPES):
+            # Listed by the scan, block device not attached yet. Units of other
+            # types (enclosures, controllers) never get one and are not waited for.
+            missing.append("LUN {0}: no disk attached yet".format(device.lun))
     for lun in luns or ():
         if not any(device.lun == lun for device in ready):
             if not any(device.lun == lun for device in session.devices):
                 missing.append("LUN {0}: not reported by the target".format(lun))
             elif not any(device.lun == lun and device.name for device in session.devices):
-                missing.append("LUN {0}: no disk attached".format(lun))
+                if not any("LUN {0}:".format(lun) in line for line in missing):
+                    missing.append("LUN {0}: no disk attached".format(lun))
     if len(ready) < min_devices:
         missing.append("{0} of at least {1} disk(s) ready".format(len(ready), min_devices))
     return missing

@@ -157,6 +157,7 @@ class ScsiDevice:
     state: str | None = None
     path: str | None = None  # /dev/sda when the node exists
     by_path: list = field(default_factory=list)
+    scsi_type: int | None = None  # SCSI peripheral device type (0 = disk), from sysfs
 
     @property
     def hctl(self) -> str:
@@ -164,7 +165,7 @@ class ScsiDevice:
 
     def dump(self) -> dict:
         return {"hctl": self.hctl, "lun": self.lun, "name": self.name, "state": self.state,
-                "path": self.path, "by_path": list(self.by_path)}
+                "path": self.path, "by_path": list(self.by_path), "scsi_type": self.scsi_type}
 
 
 @dataclass

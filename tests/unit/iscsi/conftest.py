@@ -221,9 +221,16 @@ def dev_tree(tmp_path):
 
     class DevTree:
         root = str(tmp_path / "dev")
+        sys_root = str(tmp_path / "sys")
 
         def __init__(self):
             os.makedirs(os.path.join(self.root, "disk", "by-path"))
+            os.makedirs(os.path.join(self.sys_root, "bus", "scsi", "devices"))
+
+        def scsi_type(self, hctl: str, scsi_type: int):
+            directory = os.path.join(self.sys_root, "bus", "scsi", "devices", hctl)
+            os.makedirs(directory)
+            Path(directory, "type").write_text("{0}\n".format(scsi_type))
 
         def add(self, name: str, link: str | None = None, *, node: bool = True):
             if node:
