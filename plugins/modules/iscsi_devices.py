@@ -15,7 +15,7 @@ description:
     C(changed) only when new disks appeared. In check mode no rescan runs.
   - Reads only, unless O(rescan) is set.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi contributors (@scst-iscsi)
 extends_documentation_fragment:
   - scst.iscsi.iscsi
   - scst.iscsi.iscsi.attributes

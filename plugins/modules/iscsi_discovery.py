@@ -20,7 +20,7 @@ description:
     records; that is skipped when the discovery record does not exist yet or its CHAP settings are about
     to change.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi contributors (@scst-iscsi)
 extends_documentation_fragment:
   - scst.iscsi.iscsi
   - scst.iscsi.iscsi.chap

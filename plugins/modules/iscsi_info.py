@@ -15,7 +15,7 @@ description:
   - CHAP secrets are never returned; records say only whether a secret is set.
   - Changes nothing.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi contributors (@scst-iscsi)
 extends_documentation_fragment:
   - scst.iscsi.iscsi
   - scst.iscsi.iscsi.attributes_info

@@ -20,7 +20,7 @@ description:
   - Records are created by discovery (M(scst.iscsi.iscsi_discovery)); set O(create=true) to add a
     static record for a target that is not discovered.
 author:
-  - scst.iscsi contributors
+  - scst.iscsi contributors (@scst-iscsi)
 extends_documentation_fragment:
   - scst.iscsi.iscsi
   - scst.iscsi.iscsi.chap

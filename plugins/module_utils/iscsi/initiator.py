@@ -55,8 +55,8 @@ class Chap:
 
     @property
     def requested(self) -> bool:
-        return any(value is not None for value in (self.username, self.password,
-                                                    self.username_in, self.password_in))
+        values = (self.username, self.password, self.username_in, self.password_in)
+        return any(value is not None for value in values)
 
     def validate(self, *, what: str) -> None:
         if not self.requested:

@@ -114,14 +114,14 @@ class Portal:
 def _split_portal(text: str) -> tuple:
     tpgt = None
     if "," in text:
-        text, _, tag = text.rpartition(",")
+        text, _comma, tag = text.rpartition(",")
         tpgt = int(tag) if tag.lstrip("-").isdigit() else None
     if text.startswith("["):
-        address, _, rest = text[1:].partition("]")
+        address, _bracket, rest = text[1:].partition("]")
         port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else None
         return address, port, tpgt
     if text.count(":") == 1:
-        address, _, port_text = text.partition(":")
+        address, _colon, port_text = text.partition(":")
         if not port_text.isdigit():
             raise ValidationError("portal: {0!r} has a port that is not a number".format(text))
         return address, int(port_text), tpgt
@@ -199,7 +199,7 @@ class Session:
 
 def _node_line(line: str):
     # "192.168.77.10:3260,1 iqn.2026-11.test.lab:tgt1"
-    portal_text, _, target = line.strip().partition(" ")
+    portal_text, _space, target = line.strip().partition(" ")
     if not target or "," not in portal_text:
         return None
     portal, tpgt = Portal.from_iscsiadm(portal_text)
@@ -237,7 +237,7 @@ def parse_records(text: str) -> list:
         if current is None:  # output without markers (older versions)
             current = {}
             records.append(current)
-        name, _, value = line.partition(" = ")
+        name, _equals, value = line.partition(" = ")
         value = value.strip()
         current[name.strip()] = "" if value == EMPTY else value
     return records
@@ -338,7 +338,7 @@ def parse_discovery_list(text: str) -> list:
         portal_text, sep, kind = line.strip().partition(" via ")
         if not sep:
             continue
-        portal, _ = Portal.from_iscsiadm(portal_text)
+        portal = Portal.from_iscsiadm(portal_text)[0]
         records.append({"portal": str(portal), "address": portal.address, "port": portal.port,
                         "type": kind.strip()})
     return records
@@ -351,7 +351,7 @@ def parse_initiator_file(text: str) -> dict:
         line = raw.strip()
         if line.startswith("#") or "=" not in line:
             continue
-        key, _, value = line.partition("=")
+        key, _equals, value = line.partition("=")
         if key.strip() == "InitiatorName":
             result["name"] = value.strip()
         elif key.strip() == "InitiatorAlias":

@@ -8,7 +8,6 @@ import pytest
 
 from conftest import (
     DISCOVERY_OUT,
-    LOGIN_AUTH_FAILED_ERR,
     NODE_LIST,
     NO_RECORDS,
     NO_SESSIONS,

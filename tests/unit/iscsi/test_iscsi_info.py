@@ -22,8 +22,8 @@ def setup(monkeypatch, tmp_path, dev_tree, text="InitiatorName=iqn.2026-11.test.
         devices_utils.DeviceResolver, dev_root=dev_tree.root, sys_root=dev_tree.sys_root))
 
 
-def test_reports_initiator_nodes_sessions_devices_without_secrets(run_module, iscsiadm_fake, monkeypatch,
-                                                                    tmp_path, dev_tree):
+def test_reports_initiator_nodes_sessions_devices_without_secrets(
+        run_module, iscsiadm_fake, monkeypatch, tmp_path, dev_tree):
     setup(monkeypatch, tmp_path, dev_tree)
     dev_tree.add("sda", "ip-192.168.77.10:3260-iscsi-iqn.2026-11.test.lab:tgt1-lun-0")
     iscsiadm_fake.on("-m", "session", "-P", "3", out=fixture_text("session_p3_three_luns.txt"))

@@ -217,15 +217,19 @@ def test_create_adds_a_static_record_then_applies(run_module, iscsiadm_fake):
     iscsiadm_fake.on(*NODE, "-o", "show", "-S", rc=21, err=NO_RECORDS)
     iscsiadm_fake.on("-m", "session", rc=21, err=NO_SESSIONS)
     iscsiadm_fake.on("-m", "session", out=SESSION_ONE)
-    iscsiadm_fake.on(*NODE, "-o", "new", out="New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] "
-                                              "192.168.77.10,3260,-1 iqn.2026-11.test.lab:tgt1] added\n")
+    iscsiadm_fake.on(*NODE, "-o", "new",
+                     out="New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] "
+                         "192.168.77.10,3260,-1 iqn.2026-11.test.lab:tgt1] added\n")
     iscsiadm_fake.on(*NODE, "-o", "update", "-n", "node.startup", "-v", "automatic")
     iscsiadm_fake.on(*NODE, "--login", out=LOGIN_OK)
     iscsiadm_fake.on(*NODE, "-o", "show", out=fixture_text("node_record_chap_masked.txt"))
     result, failed = run_module(iscsi_node, args(create=True, startup="automatic", login=True))
     assert not failed, result
-    assert iscsiadm_fake.writes() == [NODE + ("-o", "new"), NODE + ("-o", "update", "-n", "node.startup", "-v",
-                                                                     "automatic"), NODE + ("--login",)]
+    assert iscsiadm_fake.writes() == [
+        NODE + ("-o", "new"),
+        NODE + ("-o", "update", "-n", "node.startup", "-v", "automatic"),
+        NODE + ("--login",),
+    ]
 
 
 def test_startup_change_on_logged_in_node_needs_no_relogin(run_module, iscsiadm_fake):
