@@ -8,7 +8,7 @@ import functools
 
 import pytest
 
-from conftest import NO_SESSIONS, TARGET, fixture_text
+from iscsi_unit_support import NO_SESSIONS, TARGET, fixture_text
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import devices as devices_utils
 from ansible_collections.scst.iscsi.plugins.modules import iscsi_devices

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (
+from iscsi_unit_support import (
     DISCOVERY_OUT,
     NODE_LIST,
     NO_RECORDS,

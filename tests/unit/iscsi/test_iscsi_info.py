@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from conftest import NODE_LIST, NO_RECORDS, NO_SESSIONS, TARGET, assert_no_secret, fixture_text
+from iscsi_unit_support import NODE_LIST, NO_RECORDS, NO_SESSIONS, TARGET, assert_no_secret, fixture_text
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import devices as devices_utils
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import initiator as initiator_utils

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import (
+from iscsi_unit_support import (
     ISCSIADM,
     LOGIN_AUTH_FAILED_ERR,
     LOGIN_AUTH_FAILED_OUT,

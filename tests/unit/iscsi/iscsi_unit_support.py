@@ -1,0 +1,145 @@
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Test support for the initiator modules: recorded iscsiadm texts and a replaying iscsiadm.
+
+The boundary that is mocked is the command runner: each test states which
+iscsiadm calls it expects and what the real iscsiadm (open-iscsi 2.1.8)
+answered, taken from the lab log or shaped after iscsiadm's source. An
+unexpected call fails the test, so the tests also pin what is *not* run.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+COLLECTION_ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def _make_collection_importable() -> None:
+    """Let ``import ansible_collections.scst.iscsi`` work from a plain checkout."""
+    try:
+        import ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if COLLECTION_ROOT.parent.name == "scst" and COLLECTION_ROOT.parents[1].name == "ansible_collections":
+        sys.path.insert(0, str(COLLECTION_ROOT.parents[2]))
+        return
+    bootstrap = COLLECTION_ROOT / ".collections"
+    if (bootstrap / "ansible_collections" / "scst" / "iscsi").exists():
+        sys.path.insert(0, str(bootstrap))
+        return
+    base = Path(tempfile.mkdtemp(prefix="scst-iscsi-tests-"))
+    link = base / "ansible_collections" / "scst" / "iscsi"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(COLLECTION_ROOT, target_is_directory=True)
+    sys.path.insert(0, str(base))
+
+
+_make_collection_importable()
+
+ISCSIADM = "/usr/sbin/iscsiadm"
+TARGET = "iqn.2026-11.test.lab:tgt1"
+PORTAL = "192.168.77.10:3260"
+OTHER_PORTAL = "10.0.2.15:3260"
+
+# Exact texts from the lab (shared scst/live/initiator.log) and iscsiadm 2.1.8.
+LOGIN_OK = (
+    "Logging in to [iface: default, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260]\n"
+    "Login to [iface: default, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260] successful.\n"
+)
+LOGIN_AUTH_FAILED_OUT = "Logging in to [iface: default, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260]\n"
+LOGIN_AUTH_FAILED_ERR = (
+    "iscsiadm: Could not login to [iface: default, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260].\n"
+    "iscsiadm: initiator reported error (24 - iSCSI login failed due to authorization failure)\n"
+    "iscsiadm: Could not log into all portals\n"
+)
+LOGIN_EXISTS_ERR = "iscsiadm: default: 1 session requested, but 1 already present.\n"
+LOGOUT_OK = (
+    "Logging out of session [sid: 1, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260]\n"
+    "Logout of [sid: 1, target: iqn.2026-11.test.lab:tgt1, portal: 192.168.77.10,3260] successful.\n"
+)
+NO_MATCHING_SESSIONS = "iscsiadm: No matching sessions found\n"
+NO_RECORDS = "iscsiadm: No records found\n"
+NO_SESSIONS = "iscsiadm: No active sessions.\n"
+SESSION_ONE = "tcp: [1] 192.168.77.10:3260,1 iqn.2026-11.test.lab:tgt1 (non-flash)\n"
+SESSIONS_TWO_PORTALS = (
+    "tcp: [1] 192.168.77.10:3260,1 iqn.2026-11.test.lab:tgt1 (non-flash)\n"
+    "tcp: [2] 10.0.2.15:3260,1 iqn.2026-11.test.lab:tgt1 (non-flash)\n"
+)
+NODE_LIST = "10.0.2.15:3260,1 iqn.2026-11.test.lab:tgt1\n192.168.77.10:3260,1 iqn.2026-11.test.lab:tgt1\n"
+DISCOVERY_OUT = "192.168.77.10:3260,1 iqn.2026-11.test.lab:tgt1\n10.0.2.15:3260,1 iqn.2026-11.test.lab:tgt1\n"
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text()
+
+
+def record_with(base: str = "node_record_chap.txt", **changes) -> str:
+    """A fixture record with some ``name = value`` lines replaced (keys use __ for dots)."""
+    lines = []
+    wanted = {name.replace("__", "."): value for name, value in changes.items()}
+    for line in fixture_text(base).splitlines():
+        name = line.partition(" = ")[0]
+        if name in wanted:
+            value = wanted.pop(name)
+            line = "{0} = {1}".format(name, value if value != "" else "<empty>")
+        lines.append(line)
+    assert not wanted, "no such lines in {0}: {1}".format(base, wanted)
+    return "\n".join(lines) + "\n"
+
+
+WRITE_MARKERS = ("--login", "--logout", "--rescan", "new", "update", "delete")
+
+
+class FakeIscsiadm:
+    """Replays iscsiadm answers keyed by the argument list (without the binary).
+
+    ``on()`` queues answers for one argument list; the last one repeats.
+    """
+
+    def __init__(self):
+        self.answers = {}
+        self.calls = []
+        self.environ = []
+
+    def on(self, *args, rc: int = 0, out: str = "", err: str = ""):
+        self.answers.setdefault(tuple(args), []).append((rc, out, err))
+        return self
+
+    def __call__(self, argv, environ_update=None):
+        assert argv[0].endswith("iscsiadm"), argv
+        args = tuple(argv[1:])
+        self.calls.append(args)
+        self.environ.append(environ_update)
+        queue = self.answers.get(args)
+        if not queue:
+            raise AssertionError("unexpected iscsiadm call: {0}".format(" ".join(args)))
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    def writes(self) -> list:
+        """Calls that change state. ``--discover -o nonpersistent`` does not."""
+        found = []
+        for call in self.calls:
+            if "nonpersistent" in call:
+                continue
+            if "--discover" in call or any(marker in call for marker in WRITE_MARKERS):
+                found.append(call)
+        return found
+
+
+class ModuleExit(Exception):
+    def __init__(self, result: dict, failed: bool):
+        super().__init__(result)
+        self.result = result
+        self.failed = failed
+
+
+def assert_no_secret(value, *secrets) -> None:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    for secret in secrets:
+        assert secret not in text, "secret {0!r} leaked into {1}".format(secret, text[:400])
