@@ -19,25 +19,34 @@ COLLECTION_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def _make_collection_importable() -> None:
-    """Let ``import ansible_collections.scst.iscsi`` work from a plain checkout."""
-    try:
-        import ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model  # noqa: F401
-        return
-    except ImportError:
-        pass
+def _collection_base_for_this_checkout() -> Path:
+    """A directory whose ansible_collections/scst/iscsi is this checkout."""
     if COLLECTION_ROOT.parent.name == "scst" and COLLECTION_ROOT.parents[1].name == "ansible_collections":
-        sys.path.insert(0, str(COLLECTION_ROOT.parents[2]))
-        return
-    bootstrap = COLLECTION_ROOT / ".collections"
-    if (bootstrap / "ansible_collections" / "scst" / "iscsi").exists():
-        sys.path.insert(0, str(bootstrap))
-        return
+        return COLLECTION_ROOT.parents[2]
     base = Path(tempfile.mkdtemp(prefix="scst-iscsi-tests-"))
     link = base / "ansible_collections" / "scst" / "iscsi"
     link.parent.mkdir(parents=True)
     link.symlink_to(COLLECTION_ROOT, target_is_directory=True)
-    sys.path.insert(0, str(base))
+    return base
+
+
+def _make_collection_importable() -> None:
+    """Make ``import ansible_collections.scst.iscsi`` load this checkout.
+
+    A copy found elsewhere on sys.path (an installed collection, a stand-in
+    under .collections/) must not be tested by mistake, so it is only used
+    when it is this very checkout.
+    """
+    try:
+        import ansible_collections.scst.iscsi as found
+        if any(Path(entry).resolve() == COLLECTION_ROOT for entry in found.__path__):
+            return
+    except ImportError:
+        pass
+    for name in [name for name in sys.modules if name == "ansible_collections" or
+                 name.startswith("ansible_collections.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(_collection_base_for_this_checkout()))
 
 
 _make_collection_importable()
