@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: scst.iscsi contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A stand-in for iscsiadm that keeps its state in a JSON file, for running

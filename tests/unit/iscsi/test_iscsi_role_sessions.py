@@ -92,7 +92,7 @@ def test_role_sessions_converge_idempotence_absent_and_purge(tmp_path):
     present = [{"target": TARGET, "portal": "192.168.77.10", "chap_username": "labuser",
                 "chap_password": "secret12chars", "min_devices": 0}]
 
-    changed, _ = lab.run(present, check=True)
+    changed, _output = lab.run(present, check=True)
     assert changed > 0
     after_check = lab.recorded()
     assert list(after_check["nodes"]) == [STALE] and after_check["sessions"] == [] and after_check["discovery"] == {}
@@ -107,14 +107,14 @@ def test_role_sessions_converge_idempotence_absent_and_purge(tmp_path):
     assert "iqn.2026-11.test.lab:other|" + PORTAL not in state["nodes"], "purge kept the other discovered record"
     assert "devices=[]" in output
 
-    changed, _ = lab.run(present)
+    changed, _output = lab.run(present)
     assert changed == 0, "second run changed something"
 
     absent = [dict(present[0], state="absent")]
-    changed, _ = lab.run(absent)
+    changed, _output = lab.run(absent)
     assert changed > 0
     assert lab.recorded()["sessions"] == [] and TARGET + "|" + PORTAL not in lab.recorded()["nodes"]
 
-    changed, _ = lab.run(absent)
+    changed, _output = lab.run(absent)
     assert changed == 0, "a target set to absent came back through discovery"
     assert lab.recorded()["nodes"] == {}
