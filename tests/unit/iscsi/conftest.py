@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
-from iscsi_unit_support import ISCSIADM, FakeIscsiadm, ModuleExit
+# The helpers are a plain module beside this file; ansible-test loads this
+# conftest as a collection module, so its directory is not on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
+from iscsi_unit_support import ISCSIADM, FakeIscsiadm, ModuleExit  # noqa: E402
+
+from ansible.module_utils import basic  # noqa: E402
+from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
 
 @pytest.fixture

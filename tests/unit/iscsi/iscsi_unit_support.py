@@ -11,6 +11,8 @@ unexpected call fails the test, so the tests also pin what is *not* run.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -152,3 +154,41 @@ def assert_no_secret(value, *secrets) -> None:
     text = json.dumps(value) if not isinstance(value, str) else value
     for secret in secrets:
         assert secret not in text, "secret {0!r} leaked into {1}".format(secret, text[:400])
+
+
+def ansible_playbook():
+    """The ansible-playbook beside this Python, else on PATH; None when there is none."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    return str(beside) if beside.exists() else shutil.which("ansible-playbook")
+
+
+def fake_iscsiadm_environment(tmp_path: Path, state: dict) -> dict:
+    """Environment for ansible-playbook on localhost with the fake iscsiadm first on PATH.
+
+    Everything Ansible writes goes under ``tmp_path``; the collection is this checkout.
+    """
+    import ansible_collections.scst.iscsi as collection
+
+    state_file = tmp_path / "iscsiadm.json"
+    state_file.write_text(json.dumps(state))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    wrapper = bin_dir / "iscsiadm"
+    wrapper.write_text("#!/bin/sh\nexec '{0}' '{1}' \"$@\"\n".format(
+        sys.executable, Path(__file__).resolve().parent / "fake_iscsiadm.py"))
+    wrapper.chmod(0o755)
+    env = dict(os.environ)
+    env.update({
+        "PATH": "{0}{1}{2}".format(bin_dir, os.pathsep, env.get("PATH", "")),
+        "FAKE_ISCSIADM_STATE": str(state_file),
+        "ANSIBLE_COLLECTIONS_PATH": str(Path(list(collection.__path__)[0]).parents[2]),
+        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
+        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
+        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote-tmp"),
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_DEPRECATION_WARNINGS": "0",
+        "LANG": "C.UTF-8",  # not C: the modules must set LANG=C for iscsiadm themselves
+    })
+    env.pop("ANSIBLE_CONFIG", None)
+    return env

@@ -7,17 +7,15 @@ absent stay gone (discovery does not bring them back), purge removes unlisted re
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from test_iscsi_through_ansible import HERE, ansible_playbook
+from iscsi_unit_support import ansible_playbook, fake_iscsiadm_environment
 
-import ansible_collections.scst.iscsi as collection
+PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 
 PORTAL = "192.168.77.10:3260"
 TARGET = "iqn.2026-11.test.lab:tgt1"
@@ -34,29 +32,12 @@ class Lab:
                  "node.session.auth.authmethod": "None", "node.session.auth.username": "",
                  "node.session.auth.password": "", "node.session.auth.username_in": "",
                  "node.session.auth.password_in": ""}
-        self.state.write_text(json.dumps({
+        self.env = fake_iscsiadm_environment(tmp_path, {
             "targets": {PORTAL: {TARGET: {"tpgt": 1, "chap": ["labuser", "secret12chars"]},
                                  "iqn.2026-11.test.lab:other": {"tpgt": 1, "chap": ["x", "other-secret-1"]}}},
             "discovery_chap": {PORTAL: ["discovery", "disc-secret-12"]},
             "nodes": {STALE: stale},
-        }))
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        wrapper = bin_dir / "iscsiadm"
-        wrapper.write_text("#!/bin/sh\nexec '{0}' '{1}' \"$@\"\n".format(sys.executable, HERE / "fake_iscsiadm.py"))
-        wrapper.chmod(0o755)
-        self.env = dict(os.environ)
-        self.env.update({
-            "PATH": "{0}{1}{2}".format(bin_dir, os.pathsep, self.env.get("PATH", "")),
-            "FAKE_ISCSIADM_STATE": str(self.state),
-            "ANSIBLE_COLLECTIONS_PATH": str(Path(list(collection.__path__)[0]).parents[2]),
-            "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-            "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-            "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote-tmp"),
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-            "ANSIBLE_NOCOLOR": "1",
         })
-        self.env.pop("ANSIBLE_CONFIG", None)
 
     def run(self, targets, *, check=False, purge=True):
         variables = {
@@ -70,7 +51,7 @@ class Lab:
         extra.write_text(json.dumps(variables))
         argv = [ansible_playbook(), "-v", "-i", "localhost,", "-e", "@" + str(extra),
                 "--tags", "iscsi_initiator_preflight,iscsi_initiator_sessions,iscsi_initiator_purge",
-                str(HERE / "playbooks" / "role_sessions.yml")]
+                str(PLAYBOOKS / "role_sessions.yml")]
         if check:
             argv.append("--check")
         done = subprocess.run(argv, cwd=str(self.tmp), env=self.env, capture_output=True, text=True,
