@@ -9,7 +9,7 @@ module: iscsi_node
 short_description: Manage an open-iscsi node record and its session, per target and portal
 version_added: 0.1.0
 description:
-  - Manages one node record of open-iscsi (a target at one portal): its settings (C(node.startup), CHAP,
+  - Manages one node record of open-iscsi (a target at one portal) - its settings (C(node.startup), CHAP,
     any other C(node.*) setting), the login, the logout and the record's removal.
   - Everything is per target B(and) portal. Logging out of one portal leaves the sessions to the
     target's other portals alone, and login never falls back to every portal of the target.
