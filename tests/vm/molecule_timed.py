@@ -25,7 +25,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-DONE = re.compile(r"(?P<scenario>[\w-]+) ➜ (?P<action>\w+): Executed: (?P<result>.+?)\s*$")
+# "[initiator > verify] Executed: Successful" (plain) or "initiator ➜ verify: ..." (colour).
+DONE = re.compile(
+    r"(?:\[(?P<scenario>[\w-]+) > (?P<action>\w+)\]|(?P<scenario2>[\w-]+) ➜ (?P<action2>\w+):)"
+    r" Executed: (?P<result>.+?)\s*$"
+)
 # Words of molecule that mean a stage did not really run.
 NOT_RUN = re.compile(r"missing|skipped|disabled|Skipping, no tests found|Missing playbook", re.I)
 
@@ -62,10 +66,11 @@ def main() -> int:
         if "Skipping, no tests found" in line or "Missing playbook" in line:
             problems.append(line.strip())
         match = DONE.search(line)
-        if not match or match.group("scenario") != scenario:
+        if not match or (match.group("scenario") or match.group("scenario2")) != scenario:
             continue
         now = time.monotonic()
-        action, result = match.group("action"), match.group("result")
+        action = match.group("action") or match.group("action2")
+        result = match.group("result")
         label = action
         for i, step in enumerate(pending):
             if step.split()[0] == action:

@@ -60,7 +60,7 @@ cleanup() {
     local m
     for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
         m=${MOUNTS[i]}
-        mountpoint -q "$m" && umount -l "$m" || true
+        if mountpoint -q "$m"; then umount -l "$m" || true; fi
     done
 }
 trap cleanup EXIT
@@ -144,7 +144,9 @@ passwd_lock=$(in_root passwd -l root 2>&1) || die "passwd -l root: $passwd_lock"
 in_root systemctl enable systemd-networkd.service lab-setup.service >/dev/null 2>&1
 in_root systemctl mask "${MASKED_UNITS[@]}" >/dev/null 2>&1
 
-KVER=$(basename "$(ls -d "$ROOTFS"/lib/modules/*/ | tail -n 1)")
+kernels=("$ROOTFS"/lib/modules/*)
+((${#kernels[@]} == 1)) || die "expected one kernel in the image, found: ${kernels[*]##*/}"
+KVER=${kernels[0]##*/}
 [[ -f $ROOTFS/boot/vmlinuz-$KVER && -f $ROOTFS/boot/initrd.img-$KVER ]] \
     || die "no kernel or initrd for $KVER in the image"
 [[ -d $ROOTFS/usr/src/linux-headers-$KVER ]] || die "no headers for $KVER in the image"
@@ -152,6 +154,7 @@ KVER=$(basename "$(ls -d "$ROOTFS"/lib/modules/*/ | tail -n 1)")
 {
     echo "kernel $KVER"
     echo "suite $SUITE"
+    # shellcheck disable=SC2016 # dpkg-query's format, not shell
     in_root dpkg-query -W -f '${Package} ${Version}\n'
 } >"$OUT/manifest.txt"
 
