@@ -263,7 +263,20 @@ def ensure_image(force: bool = False) -> Path:
         (work / "complete").write_text(f"built in {seconds:.0f} s\n")
         os.replace(work, target)
         log(f"image {key} built in {seconds:.0f} s")
+        prune_images(keep=key)
         return target
+
+
+def prune_images(keep: str) -> None:
+    """Remove cached images other than KEEP that no lab's guest still uses."""
+    in_use = {keep}
+    for state_file in (CACHE / "labs").glob("*/lab.json"):
+        with contextlib.suppress(OSError, ValueError):
+            in_use |= {g["image"] for g in json.loads(state_file.read_text())["guests"].values()}
+    for path in (CACHE / "images").iterdir():
+        if path.is_dir() and path.name not in in_use and not path.name.endswith(".build"):
+            log(f"removing unused image {path.name}")
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
@@ -627,6 +640,9 @@ def stop_guest(lab: Lab, name: str) -> None:
 
 def cmd_image(lab: Lab, args) -> int:
     image = ensure_image(force=args.force)
+    if args.prune:
+        with locked(CACHE / "images" / ".lock"):
+            prune_images(keep=image.name)
     print(image)
     return 0
 
@@ -780,6 +796,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("image", help="build the guest image, or reuse the cached one")
     p.add_argument("--force", action="store_true", help="rebuild even if cached")
+    p.add_argument("--prune", action="store_true",
+                   help="remove other cached images that no guest uses (done after every build)")
     p.set_defaults(func=cmd_image)
 
     p = sub.add_parser("up", help="boot guests and wait for SSH")
