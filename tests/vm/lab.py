@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lab of Debian guests under QEMU for the tests of scst.iscsi.
 
 Real kernels for tests that change kernels, iSCSI sessions and block devices.
@@ -27,7 +26,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
-import glob
 import hashlib
 import ipaddress
 import json
@@ -120,7 +118,7 @@ def ensure_host_packages(commands: list[str]) -> None:
         ["apt-get", "-q", "update"],
         ["apt-get", "-q", "-y", "install", "--no-install-recommends", *missing],
     ):
-        result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
             raise LabError(f"{' '.join(cmd)} failed (exit {result.returncode}):\n{tail}")
@@ -130,7 +128,7 @@ def qemu_usable() -> None:
     """Fail with the reason when QEMU cannot run at all on this host."""
     ensure_host_packages(["qemu-system-x86_64", "qemu-img"])
     result = subprocess.run(
-        ["qemu-system-x86_64", "-accel", "help"], capture_output=True, text=True
+        ["qemu-system-x86_64", "-accel", "help"], capture_output=True, text=True, check=False
     )
     if result.returncode != 0 or "tcg" not in result.stdout:
         raise LabError(
@@ -171,7 +169,7 @@ def apt_source_entries() -> list[tuple[str, list[str], list[str]]]:
                 for line in paragraph.splitlines():
                     if line.startswith("#") or ":" not in line:
                         continue
-                    key, _, value = line.partition(":")
+                    key, _sep, value = line.partition(":")
                     fields[key.strip().lower()] = value.strip()
                 if fields.get("enabled", "yes").lower() == "no":
                     continue
@@ -214,7 +212,7 @@ def debian_mirrors() -> tuple[str, str]:
             "no Debian mirror found in the host's apt sources; set SCST_LAB_MIRROR"
         )
     if not security:
-        for uri, suites, _ in entries:
+        for uri, suites, _components in entries:
             if f"{SUITE}-security" in suites:
                 security = uri
                 break
@@ -434,7 +432,7 @@ def run_hub(lab: Lab) -> None:
         if mtime != stamp:
             stamp = mtime
             peers = {g["link_port"] for g in lab.load()["guests"].values()}
-        ready, _, _ = select.select([sock], [], [], 1.0)
+        ready = select.select([sock], [], [], 1.0)[0]
         if not ready:
             continue
         frame, (host, port) = sock.recvfrom(65536)
@@ -479,12 +477,12 @@ def ensure_hub(lab: Lab) -> int:
 def parse_guest_spec(spec: str, memory: int, cpus: int) -> dict:
     """NAME[=ADDRESS][,memory=MiB][,cpus=N] -> {name, address, memory, cpus}."""
     head, *options = spec.split(",")
-    name, _, addr = head.partition("=")
+    name, _sep, addr = head.partition("=")
     if not NAME_RE.match(name):
         raise LabError(f"bad guest name {name!r}: lowercase letters, digits, '-'")
     guest = {"name": name, "address": None, "memory": memory, "cpus": cpus}
     for option in options:
-        key, _, value = option.partition("=")
+        key, _sep, value = option.partition("=")
         if key not in ("memory", "cpus") or not value.isdigit() or int(value) < 1:
             raise LabError(f"bad option {option!r} for {name}: use memory=MiB or cpus=N")
         guest[key] = int(value)
@@ -568,7 +566,7 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -
     lab.save(state)
     cmd = qemu_command(lab, name, guest, hub_port, image)
     write_atomic(gdir / "qemu.cmd", shlex.join(cmd) + "\n")
-    result = subprocess.run(cmd, capture_output=True, text=True)
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         del state["guests"][name]
         lab.save(state)
@@ -584,7 +582,7 @@ def ssh_probe(lab: Lab, name: str, command: str = "true", timeout: int = 20) -> 
     try:
         result = subprocess.run(
             [*lab.ssh_base(name, timeout=5), command],
-            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False,
         )
     except subprocess.TimeoutExpired:
         return 255, "timeout"

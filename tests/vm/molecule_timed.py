@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Run ``molecule test -s SCENARIO`` and time each stage of its sequence.
 
 Molecule's output is passed through unchanged. Molecule logs one
@@ -84,10 +83,10 @@ def main() -> int:
     rc = proc.wait()
     total = time.monotonic() - started
 
-    failed_at = next((s for s, _, r in stages if "fail" in r.lower()), None)
+    failed_at = next((label for label, _seconds, result in stages if "fail" in result.lower()), None)
     if rc == 0 and pending:
         problems.append(f"stages never reported: {', '.join(pending)}")
-    width = max([len(s) for s, _, _ in stages] + [10])
+    width = max([len(stage[0]) for stage in stages] + [10])
     table = [f"molecule scenario {scenario}: time per stage (wall clock)"]
     table += [f"  {label:<{width}}  {seconds:7.1f} s  {result}" for label, seconds, result in stages]
     table.append(f"  {'total':<{width}}  {total:7.1f} s  exit {rc}")
