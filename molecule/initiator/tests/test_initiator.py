@@ -91,10 +91,13 @@ def test_data_reaches_the_target(initiator, target, lab, portal):
     """Raw blocks on the mutual CHAP disk, read back with O_DIRECT on the
     initiator and from the backing file on the target."""
     dev = by_path(portal, lab["lab_targets"]["mutual"]["iqn"])
+    block = "/run/lab-block"  # tmpfs in the guest
     written = initiator.check_output(
-        "head -c 4M /dev/urandom > /tmp/lab-block && sha256sum < /tmp/lab-block | cut -d' ' -f1"
+        "head -c 4M /dev/urandom > %s && sha256sum < %s | cut -d' ' -f1", block, block
     )
-    initiator.check_output("dd if=/tmp/lab-block of=%s bs=1M oflag=direct conv=fsync status=none", dev)
+    initiator.check_output(
+        "dd if=%s of=%s bs=1M oflag=direct conv=fsync status=none && rm -f %s", block, dev, block
+    )
     read = initiator.check_output(
         "dd if=%s bs=1M count=4 iflag=direct status=none | sha256sum | cut -d' ' -f1", dev
     )

@@ -161,7 +161,8 @@ KVER=${kernels[0]##*/}
 step "clean apt caches"
 in_root apt-get -q clean
 rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS/usr/sbin/policy-rc.d" "$ROOTFS"/var/log/*.log \
-    "$ROOTFS"/var/cache/debconf/*-old "$ROOTFS"/tmp/*
+    "$ROOTFS"/var/cache/debconf/*-old
+find "$ROOTFS/tmp" -mindepth 1 -delete
 cleanup
 MOUNTS=()
 
