@@ -8,15 +8,18 @@ At the end a table of stages, seconds and results is printed and written to
 
 Exit status is molecule's, and 1 as well when a stage of the sequence was
 missing, skipped or disabled, or the verifier found no tests: nothing may be
-skipped silently.
+skipped silently. The whole run is bounded (SCST_LAB_SCENARIO_TIMEOUT
+seconds, default 2400): past it molecule is stopped and the run fails.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +33,7 @@ DONE = re.compile(
     r" Executed: (?P<result>.+?)\s*$"
 )
 # Words of molecule that mean a stage did not really run.
+TIMEOUT = int(os.environ.get("SCST_LAB_SCENARIO_TIMEOUT", "2400"))
 NOT_RUN = re.compile(r"missing|skipped|disabled|Skipping, no tests found|Missing playbook", re.I)
 
 
@@ -55,9 +59,24 @@ def main() -> int:
     proc = subprocess.Popen(
         ["molecule", "test", "-s", scenario],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, errors="replace", bufsize=1,
+        text=True, errors="replace", bufsize=1, start_new_session=True,
     )
     assert proc.stdout is not None
+    timed_out = threading.Event()
+
+    def stop_after_timeout() -> None:
+        if proc.poll() is None:
+            timed_out.set()
+            print(f"\nTIMEOUT: molecule test -s {scenario} still running after {TIMEOUT} s; "
+                  "stopping it", file=sys.stderr, flush=True)
+            os.killpg(proc.pid, signal.SIGTERM)
+            time.sleep(20)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    watchdog = threading.Timer(TIMEOUT, stop_after_timeout)
+    watchdog.daemon = True
+    watchdog.start()
     for raw in proc.stdout:
         sys.stdout.write(raw)
         sys.stdout.flush()
@@ -81,7 +100,11 @@ def main() -> int:
         if NOT_RUN.search(result) and action != "dependency":
             problems.append(f"stage '{label}' did not run: {result}")
     rc = proc.wait()
+    watchdog.cancel()
     total = time.monotonic() - started
+    if timed_out.is_set():
+        problems.append(f"timed out after {TIMEOUT} s")
+        rc = rc if rc > 0 else 1
 
     failed_at = next((label for label, _seconds, result in stages if "fail" in result.lower()), None)
     if rc == 0 and pending:
@@ -98,6 +121,9 @@ def main() -> int:
 
     if rc != 0:
         where = f" at stage '{failed_at}'" if failed_at else ""
+        if timed_out.is_set():
+            where = f", timed out after {TIMEOUT} s (last stage done: " + (
+                stages[-1][0] if stages else "none") + ")"
         print(f"FAILED: molecule test -s {scenario} exited {rc}{where}", file=sys.stderr)
         return rc
     if problems:
