@@ -55,6 +55,7 @@ def main() -> int:
     pending = list(sequence)
     stages: list[tuple[str, float, str]] = []
     problems: list[str] = []
+    unreported: list[str] = []  # steps of the sequence molecule passed over
     started = last = time.monotonic()
     proc = subprocess.Popen(
         ["molecule", "test", "-s", scenario],
@@ -93,6 +94,7 @@ def main() -> int:
         for i, step in enumerate(pending):
             if step.split()[0] == action:
                 label = step
+                unreported.extend(pending[:i])
                 del pending[: i + 1]
                 break
         stages.append((label, now - last, result))
@@ -107,8 +109,8 @@ def main() -> int:
         rc = rc if rc > 0 else 1
 
     failed_at = next((label for label, _seconds, result in stages if "fail" in result.lower()), None)
-    if rc == 0 and pending:
-        problems.append(f"stages never reported: {', '.join(pending)}")
+    if rc == 0 and (unreported or pending):
+        problems.append(f"stages never reported: {', '.join(unreported + pending)}")
     width = max([len(stage[0]) for stage in stages] + [10])
     table = [f"molecule scenario {scenario}: time per stage (wall clock)"]
     table += [f"  {label:<{width}}  {seconds:7.1f} s  {result}" for label, seconds, result in stages]
