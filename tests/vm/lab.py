@@ -570,6 +570,7 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -
     if result.returncode != 0:
         del state["guests"][name]
         lab.save(state)
+        shutil.rmtree(gdir, ignore_errors=True)
         raise LabError(
             f"qemu could not start {name} (exit {result.returncode}): "
             f"{(result.stderr or result.stdout).strip()}"
