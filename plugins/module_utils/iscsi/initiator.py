@@ -1,0 +1,436 @@
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The open-iscsi initiator as an object model: read, plan, apply.
+
+``Initiator`` reads the node database, discovery records and sessions
+through ``Iscsiadm``; ``plan_node`` and ``plan_discovery`` compare them with a
+request and return a ``Plan``: an ordered list of steps plus a masked
+before/after for the diff. Planning only reads. ``apply`` runs the steps.
+Check mode is planning without applying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import (
+    NodeNotFoundError,
+    ValidationError,
+)
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
+    MASK,
+    MASK_CHANGED,
+    NODE_KEY_SETTINGS,
+    SECRET_SETTINGS,
+    Portal,
+    mask_settings,
+    parse_initiator_file,
+    validate_iscsi_name,
+)
+
+INITIATOR_FILE = "/etc/iscsi/initiatorname.iscsi"
+STARTUP_CHOICES = ("automatic", "manual", "onboot")
+# Settings whose change does not need a new login to take effect.
+NO_RELOGIN_SETTINGS = frozenset(("node.startup", "node.conn[0].startup", "node.leading_login"))
+MAX_SECRET_LENGTH = 255
+
+
+def setting_value(value) -> str:
+    """iscsiadm's text for a value: booleans are Yes/No, numbers decimal."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if value is None:
+        return ""
+    return str(value)
+
+
+@dataclass
+class Chap:
+    """CHAP credentials as requested. ``username=''`` switches CHAP off."""
+
+    username: str | None = None
+    password: str | None = None
+    username_in: str | None = None
+    password_in: str | None = None
+
+    @property
+    def requested(self) -> bool:
+        values = (self.username, self.password, self.username_in, self.password_in)
+        return any(value is not None for value in values)
+
+    def validate(self, *, what: str) -> None:
+        if not self.requested:
+            return
+        if self.username is None:
+            raise ValidationError("{0}: chap_username is required when any other CHAP option is set".format(what))
+        if self.username == "":
+            if self.password or self.username_in or self.password_in:
+                raise ValidationError("{0}: chap_username is empty (CHAP off) but other CHAP options are "
+                                      "set".format(what))
+            return
+        if not self.password:
+            raise ValidationError("{0}: chap_password is required with chap_username".format(what))
+        if bool(self.username_in) != bool(self.password_in):
+            raise ValidationError("{0}: mutual CHAP needs both chap_username_in and chap_password_in".format(what))
+        for name, value in (("chap_password", self.password), ("chap_password_in", self.password_in)):
+            if value and len(value) > MAX_SECRET_LENGTH:
+                raise ValidationError("{0}: {1} is longer than {2} characters".format(what, name, MAX_SECRET_LENGTH))
+        if self.password_in and self.password_in == self.password:
+            raise ValidationError("{0}: chap_password_in must differ from chap_password (targets reject "
+                                  "mutual CHAP with one secret)".format(what))
+
+    def settings(self, prefix: str) -> dict:
+        """The record settings that make the record match these credentials exactly."""
+        if not self.requested:
+            return {}
+        if self.username == "":
+            return {prefix + ".authmethod": "None", prefix + ".username": "", prefix + ".password": "",
+                    prefix + ".username_in": "", prefix + ".password_in": ""}
+        return {prefix + ".authmethod": "CHAP", prefix + ".username": self.username,
+                prefix + ".password": self.password, prefix + ".username_in": self.username_in or "",
+                prefix + ".password_in": self.password_in or ""}
+
+
+@dataclass
+class Step:
+    """One change. ``description`` is safe to show; ``params`` may hold secrets."""
+
+    action: str
+    description: str
+    params: dict = field(default_factory=dict)
+    # After apply: whether the step changed anything (a login that finds the
+    # session already there, exit 15, did not).
+    done: bool | None = None
+
+
+@dataclass
+class Plan:
+    steps: list = field(default_factory=list)
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """Planned changes; once applied, the changes that took place."""
+        return any(step.done is not False for step in self.steps if step.action != "discover")
+
+    def add(self, action: str, description: str, **params) -> None:
+        self.steps.append(Step(action=action, description=description, params=params))
+
+    def descriptions(self) -> list:
+        return [step.description for step in self.steps]
+
+    def diff(self) -> dict:
+        return {"before": self.before, "after": self.after}
+
+
+@dataclass
+class NodeRequest:
+    target: str
+    portal: Portal
+    iface: str | None = None
+    state: str = "present"
+    login: bool | None = None
+    startup: str | None = None
+    chap: Chap = field(default_factory=Chap)
+    settings: dict = field(default_factory=dict)
+    create: bool = False
+    relogin: bool = False
+
+    def validate(self) -> None:
+        validate_iscsi_name(self.target, field_name="target")
+        what = "target {0} at portal {1}".format(self.target, self.portal)
+        if self.state not in ("present", "absent"):
+            raise ValidationError("state: must be present or absent, not {0!r}".format(self.state))
+        if self.state == "absent" and self.login:
+            raise ValidationError("login: cannot be true with state=absent")
+        if self.startup is not None and self.startup not in STARTUP_CHOICES:
+            raise ValidationError("startup: must be one of {0}, not {1!r}".format(
+                ", ".join(STARTUP_CHOICES), self.startup))
+        self.chap.validate(what=what)
+        for name, value in self.settings.items():
+            if not isinstance(name, str) or not name.startswith("node."):
+                raise ValidationError("settings: {0!r} is not a node.* setting".format(name))
+            if name in NODE_KEY_SETTINGS:
+                raise ValidationError("settings: {0} identifies the record and cannot be changed".format(name))
+            if name in SECRET_SETTINGS:
+                raise ValidationError("settings: set {0} with chap_password/chap_password_in, which are kept "
+                                      "out of logs".format(name))
+            if name.startswith("node.session.auth.") and self.chap.requested:
+                raise ValidationError("settings: {0} conflicts with the chap_* options; use one or the "
+                                      "other".format(name))
+            if name == "node.startup" and self.startup is not None and setting_value(value) != self.startup:
+                raise ValidationError("settings: node.startup={0} conflicts with startup={1}".format(
+                    setting_value(value), self.startup))
+            if isinstance(value, (dict, list)):
+                raise ValidationError("settings: {0} must be a single value".format(name))
+
+    def desired_settings(self) -> dict:
+        desired = {name: setting_value(value) for name, value in self.settings.items()}
+        if self.startup is not None:
+            desired["node.startup"] = self.startup
+        desired.update(self.chap.settings("node.session.auth"))
+        return desired
+
+
+@dataclass
+class DiscoveryRequest:
+    portal: Portal
+    kind: str = "sendtargets"
+    state: str = "present"
+    chap: Chap = field(default_factory=Chap)
+    discover: bool = True
+    prune: bool = False
+
+    def validate(self) -> None:
+        if self.kind not in ("sendtargets", "isns"):
+            raise ValidationError("type: must be sendtargets or isns, not {0!r}".format(self.kind))
+        if self.state not in ("present", "absent"):
+            raise ValidationError("state: must be present or absent, not {0!r}".format(self.state))
+        if self.kind == "isns" and self.chap.requested:
+            raise ValidationError("chap_*: open-iscsi has no CHAP for iSNS discovery; use type=sendtargets")
+        if self.prune and not self.discover:
+            raise ValidationError("prune: needs discover=true (records are pruned by a discovery)")
+        self.chap.validate(what="discovery portal {0}".format(self.portal))
+
+    def desired_settings(self) -> dict:
+        return self.chap.settings("discovery.sendtargets.auth")
+
+
+def _masked_change(name: str, current: str, desired: str) -> str:
+    if name in SECRET_SETTINGS:
+        if not desired:
+            return ""
+        return MASK if current == desired else MASK_CHANGED
+    return desired
+
+
+def _changes(current: dict, desired: dict) -> dict:
+    # A setting missing from the record (a record still to be created) reads as empty.
+    return {name: value for name, value in desired.items() if current.get(name, "") != value}
+
+
+def _diff_view(current: dict, desired: dict, changes: dict) -> tuple:
+    before = mask_settings({name: current.get(name, "") for name in desired})
+    after = dict(before)
+    for name, value in changes.items():
+        after[name] = _masked_change(name, current.get(name, ""), value)
+    return before, after
+
+
+class Initiator:
+    """The initiator host as iscsiadm shows it."""
+
+    def __init__(self, *, iscsiadm, initiator_file: str = INITIATOR_FILE):
+        self.iscsiadm = iscsiadm
+        self.initiator_file = initiator_file
+
+    # -- lookups ---------------------------------------------------------
+    def identity(self) -> dict:
+        try:
+            with open(self.initiator_file) as handle:
+                return parse_initiator_file(handle.read())
+        except OSError:
+            return {"name": None, "alias": None}
+
+    def node_refs(self) -> list:
+        return self.iscsiadm.list_nodes()
+
+    def node_record(self, *, target: str, portal, iface=None, secrets: bool = False):
+        """The record of a target at a portal, or None. Several records (ifaces) need ``iface``."""
+        records = self.iscsiadm.show_node(target=target, portal=portal, iface=iface, secrets=secrets)
+        if not records:
+            return None
+        if len(records) > 1:
+            names = sorted(record.get("iface.iscsi_ifacename", "?") for record in records)
+            raise ValidationError("iface: target {0} at portal {1} has {2} records (ifaces {3}); name one with "
+                                  "iface".format(target, portal, len(records), ", ".join(names)))
+        return records[0]
+
+    def sessions(self) -> list:
+        return self.iscsiadm.list_sessions()
+
+    def session_for(self, *, target: str, portal, sessions=None):
+        for session in sessions if sessions is not None else self.sessions():
+            if session.target == target and session.portal == portal:
+                return session
+        return None
+
+    def discovery_record(self, *, kind: str, portal, secrets: bool = False):
+        return self.iscsiadm.show_discovery(kind=kind, portal=portal, secrets=secrets)
+
+    # -- node planning ---------------------------------------------------
+    def plan_node(self, request: NodeRequest) -> Plan:
+        request.validate()
+        target, portal, iface = request.target, request.portal, request.iface
+        where = "target {0} at portal {1}".format(target, portal)
+        record = self.node_record(target=target, portal=portal, iface=iface, secrets=True)
+        session = self.session_for(target=target, portal=portal)
+        plan = Plan()
+        desired = request.desired_settings()
+
+        if request.state == "absent":
+            plan.before = {"record": mask_settings(record) if record is not None else None,
+                           "logged_in": session is not None}
+            plan.after = {"record": None, "logged_in": False}
+            if session is not None:
+                plan.add("logout", "log out of {0} (sid {1})".format(where, session.sid),
+                         target=target, portal=portal, iface=iface)
+            if record is not None:
+                plan.add("delete_node", "delete the node record of {0}".format(where),
+                         target=target, portal=portal, iface=iface)
+            return plan
+
+        if record is None:
+            if not request.create:
+                raise NodeNotFoundError(
+                    "no node record for {0}: discover the portal first (scst.iscsi.iscsi_discovery) or set "
+                    "create=true to add a static record".format(where), target=target, portal=str(portal))
+            plan.add("new_node", "create the node record of {0}".format(where),
+                     target=target, portal=portal, iface=iface)
+            current = {}
+        else:
+            current = record
+
+        changes = _changes(current, desired)
+        before, after = _diff_view(current, desired, changes)
+        for name, value in changes.items():
+            shown = _masked_change(name, current.get(name, ""), value) if name in SECRET_SETTINGS else value
+            plan.add("update_node", "set {0} = {1} on {2}".format(name, shown if shown != "" else "<empty>", where),
+                     target=target, portal=portal, iface=iface, name=name, value=value)
+
+        logged_in = session is not None
+        will_be_logged_in = logged_in
+        if request.login is True:
+            if not logged_in:
+                plan.add("login", "log in to {0}".format(where), target=target, portal=portal, iface=iface)
+                will_be_logged_in = True
+            elif request.relogin and any(name not in NO_RELOGIN_SETTINGS for name in changes):
+                plan.add("logout", "log out of {0} (sid {1}) to apply the new settings".format(where, session.sid),
+                         target=target, portal=portal, iface=iface)
+                plan.add("login", "log in to {0} with the new settings".format(where),
+                         target=target, portal=portal, iface=iface)
+            elif any(name not in NO_RELOGIN_SETTINGS for name in changes):
+                plan.notes.append("{0} is logged in: the changed settings take effect at the next login "
+                                  "(set relogin=true to log in again now)".format(where))
+        elif request.login is False and logged_in:
+            plan.add("logout", "log out of {0} (sid {1})".format(where, session.sid),
+                     target=target, portal=portal, iface=iface)
+            will_be_logged_in = False
+
+        plan.before = {"record": before if record is not None else None, "logged_in": logged_in}
+        plan.after = {"record": after, "logged_in": will_be_logged_in}
+        return plan
+
+    # -- discovery planning ----------------------------------------------
+    def plan_discovery(self, request: DiscoveryRequest) -> Plan:
+        request.validate()
+        kind, portal = request.kind, request.portal
+        where = "{0} discovery portal {1}".format(kind, portal)
+        record = self.discovery_record(kind=kind, portal=portal, secrets=True)
+        plan = Plan()
+        desired = request.desired_settings()
+
+        if request.state == "absent":
+            plan.before = {"record": mask_settings({name: record.get(name, "") for name in desired})
+                           if record is not None else None}
+            plan.after = {"record": None}
+            if record is not None:
+                in_use = self._sessions_discovered_through(portal)
+                if in_use:
+                    raise ValidationError(
+                        "state=absent: deleting the discovery record of {0} also deletes the node records found "
+                        "through it, and these are logged in: {1}; log out first (scst.iscsi.iscsi_node "
+                        "login=false)".format(where, ", ".join(in_use)))
+                plan.add("delete_discovery", "delete the {0} record and the node records found through it".format(
+                    where), kind=kind, portal=portal)
+            return plan
+
+        current = record if record is not None else {}
+        if record is None:
+            plan.add("new_discovery", "create the {0} record".format(where), kind=kind, portal=portal)
+        changes = _changes(current, desired)
+        before, after = _diff_view(current, desired, changes)
+        for name, value in changes.items():
+            shown = _masked_change(name, current.get(name, ""), value) if name in SECRET_SETTINGS else value
+            plan.add("update_discovery", "set {0} = {1} on the {2} record".format(
+                name, shown if shown != "" else "<empty>", where), kind=kind, portal=portal, name=name, value=value)
+        if request.discover:
+            plan.add("discover", "discover targets at {0}, adding records only for new target portals{1}".format(
+                where, " and deleting records it no longer returns" if request.prune else ""),
+                kind=kind, portal=portal, prune=request.prune)
+        plan.before = {"record": before if record is not None else None}
+        plan.after = {"record": after}
+        return plan
+
+    def _sessions_discovered_through(self, portal) -> list:
+        in_use = []
+        for session in self.sessions():
+            record = self.node_record(target=session.target, portal=session.portal)
+            if record is None:
+                continue
+            if record.get("node.discovery_address") == portal.address and \
+                    record.get("node.discovery_port") == str(portal.port):
+                in_use.append("{0} at {1}".format(session.target, session.portal))
+        return in_use
+
+    def preview_discovery(self, request: DiscoveryRequest, plan: Plan):
+        """What a discovery would add or delete, without changing anything.
+
+        Returns ``(found, added, removed)`` lists of NodeRef, or None when the
+        discovery record does not exist yet or its CHAP settings are about to
+        change: then the portal cannot be asked with the right credentials.
+        """
+        if any(step.action in ("new_discovery", "update_discovery") for step in plan.steps):
+            return None
+        found = self.iscsiadm.discover(kind=request.kind, portal=request.portal, persist=False)
+        existing = {node.key(): node for node in self.node_refs()}
+        found_keys = {node.key() for node in found}
+        added = [node for node in found if node.key() not in existing]
+        removed = []
+        if request.prune:
+            running = {session.key() for session in self.sessions()}
+            for key, node in existing.items():
+                if key in found_keys or key in running:
+                    continue
+                record = self.node_record(target=node.target, portal=node.portal)
+                if record and record.get("node.discovery_address") == request.portal.address and \
+                        record.get("node.discovery_port") == str(request.portal.port):
+                    removed.append(node)
+        return found, added, removed
+
+    # -- applying --------------------------------------------------------
+    def apply(self, plan: Plan) -> dict:
+        """Run the steps in order. Returns what a discovery step reported."""
+        outcome = {}
+        for step in plan.steps:
+            params = step.params
+            if step.action == "new_node":
+                self.iscsiadm.new_node(target=params["target"], portal=params["portal"], iface=params["iface"])
+            elif step.action == "update_node":
+                self.iscsiadm.update_node(target=params["target"], portal=params["portal"], iface=params["iface"],
+                                          name=params["name"], value=params["value"])
+            elif step.action == "login":
+                step.done = self.iscsiadm.login(target=params["target"], portal=params["portal"],
+                                                iface=params["iface"])
+            elif step.action == "logout":
+                step.done = self.iscsiadm.logout(target=params["target"], portal=params["portal"],
+                                                 iface=params["iface"])
+            elif step.action == "delete_node":
+                self.iscsiadm.delete_node(target=params["target"], portal=params["portal"], iface=params["iface"])
+            elif step.action == "new_discovery":
+                self.iscsiadm.new_discovery(kind=params["kind"], portal=params["portal"])
+            elif step.action == "update_discovery":
+                self.iscsiadm.update_discovery(kind=params["kind"], portal=params["portal"],
+                                               name=params["name"], value=params["value"])
+            elif step.action == "delete_discovery":
+                self.iscsiadm.delete_discovery(kind=params["kind"], portal=params["portal"])
+            elif step.action == "discover":
+                outcome["found"] = self.iscsiadm.discover(kind=params["kind"], portal=params["portal"],
+                                                          persist=True, prune=params["prune"])
+            else:  # pragma: no cover - a programming error, not a user error
+                raise ValueError("unknown step {0}".format(step.action))
+            if step.done is None:
+                step.done = True
+        return outcome

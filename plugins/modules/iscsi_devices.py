@@ -1,0 +1,277 @@
+#!/usr/bin/python
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: iscsi_devices
+short_description: Wait for the disks of iSCSI sessions, rescan sessions, and return the device names
+version_added: 0.1.0
+description:
+  - Waits, for a bounded time, until the disks (LUNs) of the selected sessions have a C(/dev/sdX) node and a
+    C(/dev/disk/by-path) link, running C(udevadm settle) between looks, and returns both names per LUN.
+  - With O(rescan), rescans the sessions first (C(iscsiadm -m session -r SID --rescan)) and reports
+    C(changed) only when new disks appeared. In check mode no rescan runs.
+  - Reads only, unless O(rescan) is set.
+author:
+  - scst.iscsi contributors (@scst-iscsi)
+extends_documentation_fragment:
+  - scst.iscsi.iscsi
+  - scst.iscsi.iscsi.attributes
+options:
+  target:
+    description:
+      - Only sessions to this target. Without O(target) and O(portal), every session.
+      - When O(target) or O(portal) is given and no session matches, the module fails.
+    type: str
+  portal:
+    description:
+      - Only sessions to this portal (address, may carry the port).
+    type: str
+  port:
+    description:
+      - Port of O(portal). Defaults to the port in O(portal), else 3260.
+    type: int
+  wait_timeout:
+    description:
+      - Seconds to wait for the disks. V(0) looks once and does not wait.
+      - When the time runs out the module fails and lists, per session, what is missing.
+    type: int
+    default: 30
+  min_devices:
+    description:
+      - Wait until each selected session has at least this many disks ready. Set V(0) for targets that may
+        export no LUN.
+    type: int
+    default: 1
+  luns:
+    description:
+      - Wait until each selected session has a ready disk for each of these LUN numbers.
+    type: list
+    elements: int
+  rescan:
+    description:
+      - Rescan the selected sessions for new LUNs before waiting. C(changed) is true only when new disks
+        appeared.
+    type: bool
+    default: false
+notes:
+  - A disk is ready when iscsiadm reports it attached, its C(/dev) node exists and a C(/dev/disk/by-path)
+    link points at it. A logical unit that the scan listed but that has no block device yet holds up the
+    wait, unless sysfs says it is of a type that never gets one (an enclosure or array controller, for
+    example); those are returned with a null name.
+seealso:
+  - module: scst.iscsi.iscsi_node
+  - module: scst.iscsi.iscsi_info
+"""
+
+EXAMPLES = r"""
+- name: Wait up to 60 s for the three LUNs of a fresh session
+  scst.iscsi.iscsi_devices:
+    target: iqn.2026-11.test.lab:tgt1
+    portal: 192.168.77.10
+    luns: [0, 1, 2]
+    wait_timeout: 60
+  register: lab
+
+- name: Make a file system on LUN 1, by its stable path
+  community.general.filesystem:
+    dev: "{{ (lab.devices | selectattr('lun', 'equalto', 1) | first).by_path[0] }}"
+    fstype: ext4
+
+- name: Pick up LUNs added on the target since login
+  scst.iscsi.iscsi_devices:
+    target: iqn.2026-11.test.lab:tgt1
+    rescan: true
+  register: rescanned
+
+- name: Show what the rescan found
+  ansible.builtin.debug:
+    var: rescanned.new_devices
+"""
+
+RETURN = r"""
+devices:
+  description: Disks and other logical units of the selected sessions, one entry per session and LUN.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    target:
+      description: iSCSI name of the target.
+      type: str
+      sample: iqn.2026-11.test.lab:tgt1
+    portal:
+      description: Portal of the session.
+      type: str
+      sample: 192.168.77.10:3260
+    sid:
+      description: Session id.
+      type: int
+      sample: 3
+    lun:
+      description: LUN number.
+      type: int
+      sample: 0
+    hctl:
+      description: SCSI address host:channel:id:lun.
+      type: str
+      sample: "6:0:0:0"
+    name:
+      description: Kernel name of the disk; null for a logical unit without a block device.
+      type: str
+      sample: sda
+    path:
+      description: Device node of the disk.
+      type: str
+      sample: /dev/sda
+    by_path:
+      description: C(/dev/disk/by-path) links of the disk.
+      type: list
+      elements: str
+      sample:
+        - /dev/disk/by-path/ip-192.168.77.10:3260-iscsi-iqn.2026-11.test.lab:tgt1-lun-0
+    state:
+      description: SCSI device state.
+      type: str
+      sample: running
+    scsi_type:
+      description: SCSI peripheral device type from sysfs (0 is a disk); null when sysfs does not tell.
+      type: int
+      sample: 0
+new_devices:
+  description: With O(rescan), the disks that appeared during this task. Same elements as RV(devices).
+  returned: always
+  type: list
+  elements: dict
+sessions:
+  description: Number of sessions selected.
+  returned: always
+  type: int
+  sample: 1
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver, DeviceWaiter
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import (
+    IscsiError,
+    SessionNotFoundError,
+    ValidationError,
+)
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
+    C_LOCALE,
+    Iscsiadm,
+    ansible_run_command,
+)
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
+
+
+def argument_spec():
+    return dict(
+        target=dict(type="str"),
+        portal=dict(type="str"),
+        port=dict(type="int"),
+        wait_timeout=dict(type="int", default=30),
+        min_devices=dict(type="int", default=1),
+        luns=dict(type="list", elements="int"),
+        rescan=dict(type="bool", default=False),
+    )
+
+
+def selector(*, target, portal):
+    def select(session):
+        if target is not None and session.target != target:
+            return False
+        if portal is not None and session.portal != portal:
+            return False
+        return True
+    return select
+
+
+def flatten(sessions: list) -> list:
+    devices = []
+    for session in sessions:
+        for device in session.devices:
+            entry = dict(target=session.target, portal=str(session.portal), sid=session.sid)
+            entry.update(device.dump())
+            devices.append(entry)
+    return devices
+
+
+def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: bool) -> tuple:
+    """Returns ``(changed, result, notes)``."""
+    target = params["target"]
+    if target is not None:
+        validate_iscsi_name(target)
+    portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
+    if params["port"] is not None and portal is None:
+        raise ValidationError("port: needs portal")
+    if params["wait_timeout"] < 0 or params["min_devices"] < 0:
+        raise ValidationError("wait_timeout and min_devices: must not be negative")
+    select = selector(target=target, portal=portal)
+    notes = []
+    sessions = [session for session in iscsiadm.list_sessions() if select(session)]
+    if not sessions:
+        if target is not None or portal is not None:
+            raise SessionNotFoundError("no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
+                "target {0}".format(target) if target else "any target",
+                " at portal {0}".format(portal) if portal else ""), target=target,
+                portal=str(portal) if portal else None)
+        return False, dict(devices=[], new_devices=[], sessions=0), notes
+
+    before = flatten(waiter.snapshot(select)) if params["rescan"] else []
+    if params["rescan"]:
+        if check_mode:
+            notes.append("check mode: sessions were not rescanned")
+        else:
+            for session in sessions:
+                iscsiadm.rescan_session(sid=session.sid)
+    if params["wait_timeout"] > 0:
+        current = waiter.wait(select=select, timeout=params["wait_timeout"],
+                              min_devices=params["min_devices"], luns=params["luns"])
+    else:
+        current = waiter.snapshot(select)
+    devices = flatten(current)
+    known = {(device["sid"], device["hctl"], device["name"]) for device in before}
+    new_devices = [device for device in devices if params["rescan"] and device["name"]
+                   and (device["sid"], device["hctl"], device["name"]) not in known]
+    result = dict(devices=devices, new_devices=new_devices, sessions=len(current))
+    if params["rescan"]:
+        result["diff"] = {"before": {"devices": describe(before)}, "after": {"devices": describe(devices)}}
+    return bool(new_devices), result, notes
+
+
+def describe(devices: list) -> list:
+    return ["{0} {1} lun {2}: {3}".format(device["portal"], device["target"], device["lun"], device["name"])
+            for device in devices if device["name"]]
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
+                        binary=module.get_bin_path("iscsiadm", required=True))
+    udevadm = module.get_bin_path("udevadm")
+
+    def settle(timeout):
+        if udevadm:
+            module.run_command([udevadm, "settle", "--timeout={0}".format(int(timeout))],
+                               environ_update=dict(C_LOCALE))
+
+    waiter = DeviceWaiter(iscsiadm=iscsiadm, resolver=DeviceResolver(), settle=settle)
+    try:
+        changed, result, notes = run(iscsiadm=iscsiadm, waiter=waiter, params=module.params,
+                                     check_mode=module.check_mode)
+    except IscsiError as exc:
+        module.fail_json(**exc.result())
+    for note in notes:
+        module.warn(note)
+    diff = result.pop("diff", None)
+    if module._diff and diff is not None:
+        result["diff"] = diff
+    module.exit_json(changed=changed, **result)
+
+
+if __name__ == "__main__":
+    main()
