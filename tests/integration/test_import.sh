@@ -129,7 +129,10 @@ check secret2 'r["changed"] is False'
 sed -i 's/other-secret-99/third-secret-77/' "$OUT/changed.conf"
 run_diff secret3 "{\"src\": \"$OUT/changed.conf\", \"dest\": \"$OUT/secret.yml\"}"
 check secret3 'r["changed"] is True and "a CHAP secret changed" in r["diff"]["after_header"]'
-! grep -q -e other-secret-99 -e third-secret-77 "$OUT/secret3.json" "$OUT/secret3.log"
+if grep -q -e other-secret-99 -e third-secret-77 "$OUT/secret3.json" "$OUT/secret3.log"; then
+    echo "a CHAP secret leaked into the result or the diff"
+    exit 1
+fi
 grep -q third-secret-77 "$OUT/secret.yml"
 
 # without dest: only the result, nothing written
