@@ -127,7 +127,7 @@ config:
             attributes: {rel_tgt_id: "1"}
             allowed_portals: []
             chap: {incoming: [{username: host1, password: "********"}], outgoing: []}
-            luns: {0: {device: disk1, read_only: false}}
+            luns: {"0": {device: disk1, read_only: false}}
             groups: {}
 report:
   description:

@@ -29,6 +29,11 @@ SECRET2 = "s3cret-for-tgt1!"
 DISCOVERY = "s3cretdisc123"
 
 
+def tabs(text):
+    """Source-friendly scst.conf: each leading group of four spaces is a tab."""
+    return re.sub(r"(?m)^((?:    )+)", lambda m: "\t" * (len(m.group(1)) // 4), text)
+
+
 def sample_config():
     return {
         "handlers": {
@@ -62,55 +67,9 @@ def sample_config():
     }
 
 
-SAMPLE_TEXT = HEADER + """
-
-
-HANDLER dev_disk {
-	DEVICE 2:0:0:0
-}
-
-HANDLER vdisk_fileio {
-	DEVICE disk1 {
-		filename /srv/disk1.img
-		blocksize 4096
-		nv_cache 1
-	}
-}
-
-HANDLER vdisk_nullio {
-	DEVICE null1 {
-		dummy 1
-		size 1073741824
-	}
-}
-
-TARGET_DRIVER iscsi {
-	IncomingUser "disc s3cretdisc123"
-	enabled 1
-	iSNSServer "192.168.77.1 AccessControl"
-
-	TARGET iqn.2026-11.com.example:tgt1 {
-		HeaderDigest None,CRC32C
-		IncomingUser "host1 s3cret-for-host1"
-		OutgoingUser "tgt1 s3cret-for-tgt1!"
-		QueuedCommands 64
-		allowed_portal 192.168.77.10
-		enabled 1
-		rel_tgt_id 1
-
-		LUN 0 disk1
-
-		GROUP host1 {
-			LUN 0 null1 {
-				read_only 1
-			}
-
-			INITIATOR iqn.2026-11.com.example:host1
-		}
-	}
-}
-
-"""
+# The sample's scst.conf, a golden file (pep8 forbids the tabs of scstadmin's
+# layout inside this source file).
+SAMPLE_TEXT = (FIXTURES / "sample.conf").read_text()
 
 
 def test_render_sample_exact_text():
@@ -511,29 +470,29 @@ def test_lun_numbers_are_read_in_base_zero():
 
 
 def test_unknown_keywords_are_reported_not_dropped():
-    text = """setup_id 0x1234
+    text = tabs("""setup_id 0x1234
 HANDLER vdisk_fileio {
-	trace_level 0
-	DEVICE d1 {
-		filename /srv/d1
-		bogus_attr 1
-	}
+    trace_level 0
+    DEVICE d1 {
+        filename /srv/d1
+        bogus_attr 1
+    }
 }
 TARGET_DRIVER iscsi {
-	enabled 1
-	TARGET %s {
-		HW_TARGET
-		enabled 1
-		LUN 0 d1 {
-			read_only 1
-			weird 2
-		}
-	}
+    enabled 1
+    TARGET %s {
+        HW_TARGET
+        enabled 1
+        LUN 0 d1 {
+            read_only 1
+            weird 2
+        }
+    }
 }
 DEVICE_GROUP dg1 {
-	DEVICE d1
+    DEVICE d1
 }
-""" % TGT
+""") % TGT
     config, report = parse_scst_conf(text)
     assert config["handlers"]["vdisk_fileio"]["devices"]["d1"]["attributes"] == {"bogus_attr": "1"}
     assert config["drivers"]["iscsi"]["targets"][TGT]["luns"] == {0: {"device": "d1", "read_only": True}}

@@ -338,18 +338,18 @@ def test_tgt_unescaped_hash_cuts_a_secret_and_the_report_says_so_without_it():
 
 def test_tgt_numbering_skips_explicit_luns_and_reports_collisions():
     text = """<target iqn.2026-11.com.example:t>
-	backing-store /srv/a.img
-	<backing-store /srv/b.img>
-		lun 1
-	</backing-store>
-	backing-store /srv/c.img
-	direct-store /dev/sdx
-	<backing-store /srv/d.img>
-		lun 2
-	</backing-store>
-	<backing-store /srv/e.img>
-		lun 99999
-	</backing-store>
+    backing-store /srv/a.img
+    <backing-store /srv/b.img>
+        lun 1
+    </backing-store>
+    backing-store /srv/c.img
+    direct-store /dev/sdx
+    <backing-store /srv/d.img>
+        lun 2
+    </backing-store>
+    <backing-store /srv/e.img>
+        lun 99999
+    </backing-store>
 </target>
 """
     config, report = tgt_to_config(text)
