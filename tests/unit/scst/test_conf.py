@@ -405,8 +405,7 @@ def test_unquoted_incoming_user_is_reported_without_its_secret():
 def test_brace_on_its_own_line_discards_the_section():
     text = "HANDLER vdisk_nullio {\n\tDEVICE null1\n\t{\n\t\tsize 67108864\n\t}\n\tDEVICE null2 {\n\t}\n}\n"
     config, report = parse_scst_conf(text)
-    assert config["handlers"]["vdisk_nullio"]["devices"] == {"null1": {"attributes": {}},
-                                                              "null2": {"attributes": {}}}
+    assert config["handlers"]["vdisk_nullio"]["devices"] == {"null1": {"attributes": {}}, "null2": {"attributes": {}}}
     assert report == ["line 3: '{' without a header on the same line: scstadmin discards this whole section "
                       "(put '{' at the end of the header line)"]
 
