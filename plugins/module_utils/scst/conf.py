@@ -581,8 +581,9 @@ class _Reader(object):
         last = tokens[-1]
         previous = node.items.get(last)
         if previous is not None and previous.items:
+            shown = tokens[:1] if _MULTI.match(tokens[0]) else tokens   # never a CHAP value
             self.note(number, "%s repeats line %d: scstadmin keeps only this later entry"
-                      % (" ".join(tokens), previous.line))
+                      % (" ".join(shown), previous.line))
         node.items[last] = _Node(number)
         return node.items[last]
 

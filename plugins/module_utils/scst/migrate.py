@@ -388,6 +388,12 @@ _LUN_MAPPED = ("bs-type", "write-cache", "readonly", "vendor_id", "product_id", 
                "scsi_sn", "block-size", "device-type", "removable")
 _LUN_UNMAPPED = ("allow-in-use", "online", "mode_page", "sense_format", "params", "bsopts", "bsoflags", "path",
                  "lbppbe", "la_lba", "optimal_xfer_gran", "optimal_xfer_len")
+# Backing-store options may carry credentials (rbd, glfs): reported by name only.
+_OPAQUE = ("params", "bsopts", "bsoflags")
+
+
+def _shown(key, value):
+    return key if key.lower() in _OPAQUE else "%s %s" % (key, value)
 
 
 class _Section(object):
@@ -527,7 +533,7 @@ class _Tgt(_Converter):
                     self.note(line, "%s: %s at target level gives every LUN the same identifier; multipath "
                                     "initiators will take them for one disk" % (owner, key))
             elif lower in _LUN_UNMAPPED:
-                self.note(line, "%s: %s %s (for every LUN) has no SCST equivalent; not imported" % (owner, key, value))
+                self.note(line, "%s: %s (for every LUN) has no SCST equivalent; not imported" % (owner, _shown(key, value)))
             elif not self.iscsi_param(line, owner, target, key, value):
                 self.note(line, "%s: directive %s has no SCST equivalent; not imported" % (owner, key))
         stores = []
@@ -620,7 +626,7 @@ class _Tgt(_Converter):
                     self.note(oline, "%s: LUN %d: device-type %s is imported as a disk (SCST's vcdrom and "
                                      "pass-through handlers are separate)" % (owner, number, value))
             else:
-                self.note(oline, "%s: LUN %d: %s %s has no SCST equivalent; not imported" % (owner, number, key, value))
+                self.note(oline, "%s: LUN %d: %s has no SCST equivalent; not imported" % (owner, number, _shown(key, value)))
         if read_only and "write_through" in attrs:
             del attrs["write_through"]   # SCST refuses read_only together with write_through
         device = self.device(line, owner, handler=handler, path=path if handler != catalog.NULLIO else "",

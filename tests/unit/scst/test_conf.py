@@ -429,6 +429,14 @@ def test_repeated_blocks_replace_each_other():
     assert report == ["line 7: TARGET %s repeats line 3: scstadmin keeps only this later entry" % TGT]
 
 
+def test_a_repeated_chap_block_is_reported_without_its_secret():
+    text = ("TARGET_DRIVER iscsi {\n\tIncomingUser \"joe %s\" {\n\t\tx 1\n\t}\n\tIncomingUser \"joe %s\" {\n"
+            "\t}\n\tenabled 1\n}\n") % (SECRET, SECRET)
+    _config, report = parse_scst_conf(text)
+    assert "line 5: IncomingUser repeats line 2: scstadmin keeps only this later entry" in report
+    assert SECRET not in "\n".join(report)
+
+
 def test_repeated_pairs_are_one_entry_and_different_values_are_several():
     text = ("TARGET_DRIVER iscsi {\n\tTARGET %s {\n\t\tallowed_portal 10.0.0.1\n\t\tallowed_portal 10.0.0.1\n"
             "\t\tallowed_portal1 10.0.0.2\n\t\tenabled 1\n\t\tGROUP g {\n\t\t\tINITIATOR a\n\t\t\tINITIATOR a\n"

@@ -387,6 +387,7 @@ def test_tgt_address_only_acl_keeps_the_default_lun_set():
     ("bs-type aio", {}, None),
     ("bs-type rbd", None, "bs-type rbd) has no vdisk equivalent in SCST; not imported"),
     ("sense_format 1", {}, "sense_format 1 has no SCST equivalent"),
+    ("bsopts conf=/etc/ceph/ceph.conf;key=AQBsecretkey", {}, "LUN 1: bsopts has no SCST equivalent; not imported"),
 ])
 def test_tgt_lun_directives(directive, attributes, note):
     text = "<target iqn.2026-11.com.example:t>\n\t<backing-store /srv/a.img>\n\t\t%s\n\t</backing-store>\n</target>\n" % (
@@ -401,6 +402,7 @@ def test_tgt_lun_directives(directive, attributes, note):
         assert notes == []
     else:
         assert len(notes) == 1 and note in notes[0]
+    assert "AQBsecretkey" not in "\n".join(report)
 
 
 def test_tgt_unclosed_and_unknown_sections():
