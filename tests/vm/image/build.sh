@@ -125,6 +125,29 @@ step "apt-get install ${#PACKAGES[@]} packages"
 in_root apt-get -q -y install "${PACKAGES[@]}" >>"$OUT/apt.log" 2>&1 \
     || { tail -n 40 "$OUT/apt.log" >&2; die "installing packages failed"; }
 
+# A second kernel for the opt-in scenario molecule/scst, which checks that DKMS
+# builds SCST for a kernel installed after it (guests have no network, so the
+# packages must be in the image). The image boots the newest kernel (the
+# bookworm-security one when a security mirror is given); this is the one of
+# the other suite: its image and headers .debs only, not installed, kept in
+# /var/cache/lab-kernels/ (apt-get clean below does not touch it). The
+# headers depend on linux-kbuild-6.1 (>=), so the installed, newer one fits.
+# Missing when the mirror has a single kernel ABI: the scenario then says so.
+OTHER_KERNEL_DIR=/var/cache/lab-kernels
+running_abi=$(ls "$ROOTFS/lib/modules")
+other_abi=$(in_root apt-cache show linux-image-amd64 \
+    | sed -n 's/^Depends: linux-image-\([0-9][^ ,]*-amd64\) .*/\1/p' \
+    | grep -vx "$running_abi" | sort -V | tail -n 1 || true)
+mkdir -p "$ROOTFS$OTHER_KERNEL_DIR"
+if [[ -n $other_abi ]]; then
+    step "download the second kernel $other_abi into $OTHER_KERNEL_DIR"
+    in_root sh -c "cd $OTHER_KERNEL_DIR && apt-get -q download linux-image-$other_abi \
+        linux-headers-$other_abi linux-headers-${other_abi%-amd64}-common" \
+        >>"$OUT/apt.log" 2>&1 || { tail -n 20 "$OUT/apt.log" >&2; die "downloading kernel $other_abi failed"; }
+else
+    step "only one kernel ABI ($running_abi) in the mirror: no second kernel in the image"
+fi
+
 step "configure"
 # Files of the guest (systemd units, network, sshd); owned by root whatever
 # the checkout's owner is.
@@ -159,30 +182,8 @@ KVER=${kernels[0]##*/}
     echo "suite $SUITE"
     # shellcheck disable=SC2016 # dpkg-query's format, not shell
     in_root dpkg-query -W -f '${Package} ${Version}\n'
+    [[ -z $other_abi ]] || echo "other-kernel $other_abi"
 } >"$OUT/manifest.txt"
-
-# A second kernel for the opt-in scenario molecule/scst, which checks that DKMS
-# builds SCST for a kernel installed after it (guests have no network, so the
-# packages must be in the image). The image boots the newest kernel (the
-# bookworm-security one when a security mirror is given); this is the one of
-# the other suite: its image and headers .debs only, not installed, kept in
-# /var/cache/lab-kernels/ (apt-get clean below does not touch it). The
-# headers depend on linux-kbuild-6.1 (>=), so the installed, newer one fits.
-# Missing when the mirror has a single kernel ABI: the scenario then says so.
-OTHER_KERNEL_DIR=/var/cache/lab-kernels
-other_abi=$(in_root apt-cache show linux-image-amd64 \
-    | sed -n 's/^Depends: linux-image-\([0-9][^ ,]*-amd64\) .*/\1/p' \
-    | grep -vx "$KVER" | sort -V | tail -n 1 || true)
-mkdir -p "$ROOTFS$OTHER_KERNEL_DIR"
-if [[ -n $other_abi ]]; then
-    step "download the second kernel $other_abi into $OTHER_KERNEL_DIR"
-    in_root sh -c "cd $OTHER_KERNEL_DIR && apt-get -q download linux-image-$other_abi \
-        linux-headers-$other_abi linux-headers-${other_abi%-amd64}-common" \
-        >>"$OUT/apt.log" 2>&1 || { tail -n 20 "$OUT/apt.log" >&2; die "downloading kernel $other_abi failed"; }
-    echo "other-kernel $other_abi" >>"$OUT/manifest.txt"
-else
-    step "only one kernel ABI ($KVER) in the mirror: no second kernel in the image"
-fi
 
 step "clean apt caches"
 in_root apt-get -q clean
