@@ -44,7 +44,12 @@ def read_devices(live):
                 names = [a for a, s in catalog.DEVICE_ATTRS.items() if handler in s.where]
                 entry["attributes"] = _key_attrs(partial(live.device_attr, name), names,
                                                  catalog.DEVICE_ATTRS)
-                if handler != catalog.NULLIO:
+                if handler == catalog.NULLIO:
+                    # size_mb is never [key]; size is, when not the default
+                    size = live.device_attr(name, "size")
+                    if size is not None and size.key:
+                        entry["attributes"]["size_mb"] = str(int(size.value.strip()) >> 20)
+                else:
                     attr = live.device_attr(name, "filename")
                     value = attr.value.strip() if attr else ""
                     if value and value != "none":

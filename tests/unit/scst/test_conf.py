@@ -629,11 +629,7 @@ def test_laws_parse_render_round_trip(config):
 
 # --- the running configuration, saved ---------------------------------------------
 
-LOST_NULLIO_SIZE = ("info.read_configuration does not report a nullio device's size: SCST marks size [key], "
-                    "never size_mb, so null1 would come back at the 2.5 TiB default after a reboot")
 
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=LOST_NULLIO_SIZE)
 def test_saving_the_emulated_lab_gives_what_scstadmin_wrote():
     """The lab configuration rebuilt in the emulator from the live mgmt writes,
     read back and rendered, is the configuration scstadmin saved on the lab."""
