@@ -37,6 +37,9 @@ PACKAGES=(
     targetcli-fb
     # building out-of-tree modules (SCST) against the running kernel
     linux-headers-amd64 build-essential dkms git perl
+    # SCST's Makefile makes a module signing key with openssl when the kernel
+    # has CONFIG_MODULE_SIG (Debian's has); the scst_build role installs it
+    openssl
     # the SCST sysfs emulator over FUSE (scenario scst_emulated): fusepy needs
     # libfuse.so.2; python3-yaml for the scenario's checks
     libfuse2 fuse3 python3-yaml
