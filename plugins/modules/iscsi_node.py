@@ -256,6 +256,7 @@ def main():
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     initiator = Initiator(iscsiadm=iscsiadm)
+    plan = None
     try:
         request = build_request(module.params)
         plan = initiator.plan_node(request)
@@ -263,7 +264,11 @@ def main():
             initiator.apply(plan)
         result = outcome(initiator, request, plan, check_mode=module.check_mode)
     except IscsiError as exc:
-        module.fail_json(**exc.result())
+        failure = exc.result()
+        # settings written before a failing login (a new CHAP secret) are a change
+        failure["changed"] = bool(plan is not None and not module.check_mode
+                                  and any(step.done for step in plan.steps if step.action != "discover"))
+        module.fail_json(**failure)
     for note in plan.notes:
         module.warn(note)
     if module._diff:

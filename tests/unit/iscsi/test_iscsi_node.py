@@ -103,6 +103,8 @@ def test_auth_failure_names_target_and_portal_and_hides_secrets(run_module, iscs
                                     "CHAP authorization failure".format(TARGET, PORTAL))
     assert "iscsiadm exit 24, ISCSI_ERR_LOGIN_AUTH_FAILED" in result["msg"]
     assert result["rc"] == 24
+    # the new secret reached the node record before the login failed: a change
+    assert result["changed"] is True
     assert_no_secret(result, "wrongpassword1", OLD_SECRET)
 
 
