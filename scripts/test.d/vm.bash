@@ -3,7 +3,7 @@
 # guests with real kernels, through scripts/test-vm. Part of "all", so CI
 # (.ci/run) runs it; about 10-15 minutes on 2 cores (tests/vm/README.md).
 
-VM_SCENARIOS=(initiator)
+VM_SCENARIOS=(initiator scst_emulated)
 
 stage_vm() {
     TEST_VM_NO_BOOTSTRAP=1 "$ROOT/scripts/test-vm" "${VM_SCENARIOS[@]}" || return 1
