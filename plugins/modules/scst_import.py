@@ -156,10 +156,7 @@ diff:
 """
 
 import json
-import os
 import re
-import stat
-import tempfile
 
 try:
     import yaml
@@ -176,11 +173,11 @@ else:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import mask_secrets, parse_scst_conf
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.files import PRIVATE_MODE, current_file, write_private
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.migrate import ietd_to_config, tgt_to_config
 
 DEFAULT_SRC = {"scst": "/etc/scst.conf", "ietd": "/etc/iet/ietd.conf", "tgt": "/etc/tgt/targets.conf"}
 CONVERTERS = {"scst": parse_scst_conf, "ietd": ietd_to_config, "tgt": tgt_to_config}
-MODE = 0o600
 _VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -234,44 +231,6 @@ def read_source(path):
         raise ScstError("%s is not UTF-8 text (byte %d)" % (path, exc.start), path=path)
 
 
-def current_file(path):
-    """(text, mode) of the existing destination, or (None, None)."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace"), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        raise ScstError("cannot read %s: %s" % (path, exc.strerror), path=path)
-
-
-def write_private(path, text):
-    """Write ``text`` to ``path`` with mode 0600: a temporary file in the same
-    directory (created 0600, so the secrets are never readable by others),
-    flushed to disk, then renamed over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
-    except OSError as exc:
-        raise ScstError("cannot write %s: %s" % (path, exc.strerror), path=path)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            os.fchmod(handle.fileno(), MODE)
-            handle.write(text.encode("utf-8"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.rename(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ScstError("cannot write %s: %s" % (path, exc.strerror), path=path)
-    dir_fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def run(params, *, check_mode, diff):
     fmt = params["format"]
     src = params["src"] or DEFAULT_SRC[fmt]
@@ -287,7 +246,7 @@ def run(params, *, check_mode, diff):
     result["dest"] = dest
     text = variables_text(var_name, config, src=src, fmt=fmt)
     before, mode = current_file(dest)
-    result["changed"] = before != text or mode != MODE
+    result["changed"] = before != text or mode != PRIVATE_MODE
     if diff:
         shown_before = "" if before is None else masked_variables(before)
         shown_after = variables_text(var_name, mask_secrets(config), src=src, fmt=fmt)
@@ -296,7 +255,7 @@ def run(params, *, check_mode, diff):
             note = ", a CHAP secret changed"
         result["diff"] = {
             "before_header": "%s%s" % (dest, "" if mode is None else " (mode %04o)" % mode),
-            "after_header": "%s (mode %04o%s; secrets masked)" % (dest, MODE, note),
+            "after_header": "%s (mode %04o%s; secrets masked)" % (dest, PRIVATE_MODE, note),
             "before": shown_before,
             "after": shown_after,
         }
