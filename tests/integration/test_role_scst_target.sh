@@ -34,6 +34,10 @@ run >"$TEST_TMPDIR/again.out"
 echo "again: changed/failed $(recap "$TEST_TMPDIR/again.out"), writes $(writes)"
 [ "$(recap "$TEST_TMPDIR/again.out")" = "0 0" ] && [ "$(writes)" = 0 ]
 
+# purge (given as a string on the command line) finds nothing to remove
+run -e scst_target_purge=true >"$TEST_TMPDIR/purge.out"
+[ "$(recap "$TEST_TMPDIR/purge.out")" = "0 0" ] && [ "$(writes)" = 0 ]
+
 # preflight: a missing secret and a stopped iscsi-scstd stop the run, nothing written
 emu_ctl reset-counters >/dev/null
 if run -e vault_san_db_secret= -vvv >"$TEST_TMPDIR/nosecret.out"; then echo "missing secret accepted"; exit 1; fi
