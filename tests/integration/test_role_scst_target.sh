@@ -43,6 +43,14 @@ emu_ctl reset-counters >/dev/null
 if run -e vault_san_db_secret= -vvv >"$TEST_TMPDIR/nosecret.out"; then echo "missing secret accepted"; exit 1; fi
 grep -q 'targets.iqn.2026-11.com.example.san:target1.db.chap.incoming\[0\] (user san-db): the secret is missing' \
     "$TEST_TMPDIR/nosecret.out"
+if run -e '{"san_target_db": {"enabled": true, "lunz": {}}}' >"$TEST_TMPDIR/shape.out"; then
+    echo "unknown target key accepted"; exit 1
+fi
+grep -q 'drivers.iscsi.targets.iqn.2026-11.com.example.san:target1.db: must be a mapping with the keys' "$TEST_TMPDIR/shape.out"
+if run -e '{"scst_target_config": {"handlers": {"vdisk_nothere": {"devices": {}}}}}' >"$TEST_TMPDIR/handler.out"; then
+    echo "missing handler accepted"; exit 1
+fi
+grep -q 'not loaded on target1: handler vdisk_nothere' "$TEST_TMPDIR/handler.out"
 emu_ctl daemon-stop off >/dev/null
 if run >"$TEST_TMPDIR/nodaemon.out"; then echo "stopped iscsi-scstd accepted"; exit 1; fi
 grep -q 'iscsi-scstd is not running on target1' "$TEST_TMPDIR/nodaemon.out"
