@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import TGT
+from scst_unit_support import TGT
 
 GOOD_PW = "a-good-secret-99"
 

@@ -3,7 +3,7 @@ clears converges to the desired state."""
 
 from __future__ import annotations
 
-from conftest import INI, TGT
+from scst_unit_support import INI, TGT
 
 DISK = {"name": "disk1", "handler": "vdisk_fileio", "filename": "/srv/disk1.img"}
 

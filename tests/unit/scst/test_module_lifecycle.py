@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import INI, TGT, planned
+from scst_unit_support import INI, TGT, planned
 
 PW1 = "s3cret-one-123"
 PW2 = "s3cret-two-456"

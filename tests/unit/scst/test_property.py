@@ -12,7 +12,7 @@ import tempfile
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import Runner, planned
+from scst_unit_support import Runner, planned
 from scst_emulator import ScstEmulator
 
 NAMES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12)

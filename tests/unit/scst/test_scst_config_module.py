@@ -7,7 +7,7 @@ import copy
 import os
 import stat
 
-from conftest import planned
+from scst_unit_support import planned
 from test_config import SAN, T1
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config, parse_scst_conf
