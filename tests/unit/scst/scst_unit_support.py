@@ -16,7 +16,7 @@ from ansible.module_utils import basic
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import sysfs as sysfs_mod
-from scst_emulator import InProcessBackend, ScstEmulator
+from scst_emulator import InProcessBackend
 
 TGT = "iqn.2026-11.com.example:storage.tgt1"
 INI = "iqn.2026-11.com.example:host1"
