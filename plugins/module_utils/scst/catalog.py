@@ -230,3 +230,19 @@ def _where(spec):
 
 def target_attr_applies(spec, driver):
     return spec.where == "core" or spec.where == driver
+
+
+def compare_attributes(table, wanted, read):
+    """The live value of each wanted attribute, normalised like the wanted one.
+
+    ``read(name)`` returns the live ``Attr`` or None.  Returns ``before``
+    (name -> live text or None) and the ``(name, wanted)`` pairs that differ,
+    in name order.
+    """
+    before, differing = {}, []
+    for attr, value in sorted(wanted.items()):
+        current = read(attr)
+        before[attr] = table[attr].live(current) if current is not None else None
+        if before[attr] != value:
+            differing.append((attr, value))
+    return before, differing

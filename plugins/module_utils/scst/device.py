@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import (
@@ -140,20 +142,12 @@ def _live_filename(live, name):
 
 
 def _plan_existing(live, request, outcome):
-    before, after = {}, {}
-    immutable, writes = [], []
-    for attr, wanted in sorted(request.attributes.items()):
-        spec = catalog.DEVICE_ATTRS[attr]
-        current = live.device_attr(request.name, attr)
-        have = spec.live(current) if current is not None else None
-        before[attr] = have
-        after[attr] = wanted
-        if have == wanted:
-            continue
-        if not spec.writable:
-            immutable.append("%s (is %s, wanted %s)" % (attr, have, wanted))
-        else:
-            writes.append((attr, wanted))
+    before, differing = catalog.compare_attributes(catalog.DEVICE_ATTRS, request.attributes,
+                                                   partial(live.device_attr, request.name))
+    after = dict(request.attributes)
+    immutable = ["%s (is %s, wanted %s)" % (attr, before[attr], wanted) for attr, wanted in differing
+                 if not catalog.DEVICE_ATTRS[attr].writable]
+    writes = [(attr, wanted) for attr, wanted in differing if catalog.DEVICE_ATTRS[attr].writable]
     filename_before = None
     if request.filename is not None:
         filename_before = _live_filename(live, request.name)
@@ -251,13 +245,13 @@ def _plan_pass_through(live, request):
     if handler != request.handler:
         outcome.plan.add("create_device", request.mgmt(), "add_device %s" % request.name,
                          "assign %s to %s" % (request.name, request.handler))
-    for attr, wanted in sorted(request.attributes.items()):
-        spec = catalog.DEVICE_ATTRS[attr]
-        current = live.device_attr(request.name, attr)
-        have = spec.live(current) if current is not None else None
-        outcome.before.setdefault("attributes", {})[attr] = have
-        outcome.after.setdefault("attributes", {})[attr] = wanted
-        if have != wanted:
-            outcome.plan.add("device_attr", join("devices", request.name, attr), wanted,
-                             "set %s of device %s" % (attr, request.name))
+    if request.attributes:
+        outcome.before["attributes"], differing = catalog.compare_attributes(
+            catalog.DEVICE_ATTRS, request.attributes, partial(live.device_attr, request.name))
+        outcome.after["attributes"] = dict(request.attributes)
+    else:
+        differing = []
+    for attr, wanted in differing:
+        outcome.plan.add("device_attr", join("devices", request.name, attr), wanted,
+                         "set %s of device %s" % (attr, request.name))
     return outcome

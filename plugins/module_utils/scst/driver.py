@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
@@ -36,15 +38,15 @@ def plan_driver(live, request):
     require_driver(live, request.driver)
     outcome = Outcome()
     before, after = {"driver": request.driver}, {"driver": request.driver}
-    for attr, wanted in sorted(request.attributes.items()):
-        spec = catalog.DRIVER_ATTRS[attr]
-        current = live.driver_attr(request.driver, attr)
-        have = spec.live(current) if current is not None else None
-        before.setdefault("attributes", {})[attr] = have
-        after.setdefault("attributes", {})[attr] = wanted
-        if have != wanted:
-            outcome.plan.add("driver_attr", join("targets", request.driver, attr), wanted,
-                             "set %s of driver %s" % (attr, request.driver))
+    if request.attributes:
+        before["attributes"], differing = catalog.compare_attributes(
+            catalog.DRIVER_ATTRS, request.attributes, partial(live.driver_attr, request.driver))
+        after["attributes"] = dict(request.attributes)
+    else:
+        differing = []
+    for attr, wanted in differing:
+        outcome.plan.add("driver_attr", join("targets", request.driver, attr), wanted,
+                         "set %s of driver %s" % (attr, request.driver))
     if request.enabled is not None:
         current = live.driver_attr(request.driver, "enabled")
         if current is None:

@@ -93,18 +93,16 @@ def plan_group(live, request, *, check_mode=False):
             before["initiators"] = sorted(current)
         after["initiators"] = _plan_initiators(live, outcome.plan, request, current, exists)
     if request.attributes:
-        before_attrs, after_attrs = {}, {}
-        for attr, wanted in sorted(request.attributes.items()):
-            spec = catalog.GROUP_ATTRS[attr]
-            current = live.group_attr(request.driver, request.target, request.name, attr) if exists else None
-            have = spec.live(current) if current is not None else None
-            before_attrs[attr], after_attrs[attr] = have, wanted
-            if have != wanted:
-                outcome.plan.add("group_attr", join(request.path, attr), wanted,
-                                 "set %s of group %s" % (attr, request.name))
+        def read(attr):
+            return live.group_attr(request.driver, request.target, request.name, attr) if exists else None
+
+        before_attrs, differing = catalog.compare_attributes(catalog.GROUP_ATTRS, request.attributes, read)
+        for attr, wanted in differing:
+            outcome.plan.add("group_attr", join(request.path, attr), wanted,
+                             "set %s of group %s" % (attr, request.name))
         if exists:
             before["attributes"] = before_attrs
-        after["attributes"] = after_attrs
+        after["attributes"] = dict(request.attributes)
     outcome.before, outcome.after = before, after
     return outcome
 

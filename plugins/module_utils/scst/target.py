@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import (
@@ -112,14 +114,11 @@ def plan_target(live, request):
         if request.enabled:
             _write_enabled(outcome.plan, request, True)
         return outcome
-    before_attrs, after_attrs = {}, {}
-    for attr, wanted in sorted(request.attributes.items()):
-        spec = catalog.TARGET_ATTRS[attr]
-        current = live.target_attr(request.driver, request.name, attr)
-        have = spec.live(current) if current is not None else None
-        before_attrs[attr], after_attrs[attr] = have, wanted
-        if have != wanted:
-            _write_attr(outcome.plan, request, attr, wanted)
+    before_attrs, differing = catalog.compare_attributes(
+        catalog.TARGET_ATTRS, request.attributes, partial(live.target_attr, request.driver, request.name))
+    after_attrs = dict(request.attributes)
+    for attr, wanted in differing:
+        _write_attr(outcome.plan, request, attr, wanted)
     portals_before = portals_after = None
     if request.allowed_portals is not None:
         portals_before = live.allowed_portals(request.driver, request.name)
