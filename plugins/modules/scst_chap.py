@@ -127,15 +127,18 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRequest, plan_chap
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = ChapRequest(username=p["username"], password=p["password"], direction=p["direction"],
+                          target=p["target"], driver=p["driver"], state=p["state"])
+    return lambda live: plan_chap(live, request, others=p["others"], check_mode=check_mode)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         target=dict(type="str"),
         driver=dict(type="str", choices=["iscsi"], default="iscsi"),
         direction=dict(type="str", choices=["incoming", "outgoing"], default="incoming"),
@@ -143,18 +146,7 @@ def main():
         password=dict(type="str", no_log=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         others=dict(type="str", choices=["keep", "remove"], default="keep"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        request = ChapRequest(username=p["username"], password=p["password"], direction=p["direction"],
-                              target=p["target"], driver=p["driver"], state=p["state"])
-        result = execute(p, lambda live: plan_chap(live, request, others=p["others"],
-                                                   check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

@@ -146,46 +146,42 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
+
+    def planner(live):
+        outcome = plan_config(live, request, check_mode=check_mode)
+        outcome.after = mask_config(p["config"])
+        return outcome
+    return planner
+
+
+def make_after(p, check_mode):
+    """Persistence, still under the host lock, once the plan is applied."""
+    def save(live, outcome):
+        if not p["persist"]:
+            return {"persisted": False}, False
+        written = persist(live, p["config_file"], check_mode=check_mode,
+                          pending_changes=bool(outcome.plan))
+        return {"persisted": written, "config_file": p["config_file"]}, written
+    return save
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         config=dict(type="dict", required=True),
         purge=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
         recreate=dict(type="bool", default=False),
         persist=dict(type="bool", default=True),
         config_file=dict(type="path", default="/etc/scst.conf"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-
-    def planner(live):
-        outcome = plan_config(live, request, check_mode=module.check_mode)
-        outcome.after = mask_config(p["config"])
-        return outcome
-
-    def save(live, outcome):
-        if not p["persist"]:
-            return {"persisted": False}, False
-        written = persist(live, p["config_file"], check_mode=module.check_mode,
-                          pending_changes=bool(outcome.plan))
-        return {"persisted": written, "config_file": p["config_file"]}, written
-
-    try:
-        request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
-        result = execute(p, planner, check_mode=module.check_mode, diff=module._diff, warn=module.warn,
-                         after=save, describe=read_configuration)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner, make_after=make_after, describe=read_configuration)
 
 
 if __name__ == "__main__":

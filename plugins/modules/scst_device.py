@@ -157,15 +157,19 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = DeviceRequest(name=p["name"], handler=p["handler"], state=p["state"],
+                            filename=p["filename"], attributes=p["attributes"],
+                            recreate=p["recreate"], force=p["force"])
+    return lambda live: plan_device(live, request)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         name=dict(type="str", required=True),
         handler=dict(type="str", required=True, choices=[
             "vdisk_fileio", "vdisk_blockio", "vdisk_nullio", "vcdrom", "dev_disk", "dev_disk_perf",
@@ -176,18 +180,7 @@ def main():
         attributes=dict(type="dict"),
         recreate=dict(type="bool", default=False),
         force=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        request = DeviceRequest(name=p["name"], handler=p["handler"], state=p["state"],
-                                filename=p["filename"], attributes=p["attributes"],
-                                recreate=p["recreate"], force=p["force"])
-        result = execute(p, lambda live: plan_device(live, request),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

@@ -75,28 +75,21 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = DriverRequest(driver=p["driver"], enabled=p["enabled"], attributes=p["attributes"])
+    return lambda live: plan_driver(live, request)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         driver=dict(type="str", default="iscsi"),
         enabled=dict(type="bool"),
         attributes=dict(type="dict"),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        request = DriverRequest(driver=p["driver"], enabled=p["enabled"], attributes=p["attributes"])
-        result = execute(p, lambda live: plan_driver(live, request),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

@@ -141,15 +141,19 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = GroupRequest(name=p["name"], target=p["target"], driver=p["driver"], state=p["state"],
+                           initiators=p["initiators"], luns=p["luns"], attributes=p["attributes"],
+                           exclusive=p["exclusive"], force=p["force"])
+    return lambda live: plan_group(live, request, check_mode=check_mode)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         name=dict(type="str", required=True),
         target=dict(type="str", required=True),
         driver=dict(type="str", default="iscsi"),
@@ -163,18 +167,7 @@ def main():
         attributes=dict(type="dict"),
         exclusive=dict(type="bool", default=True),
         force=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        request = GroupRequest(name=p["name"], target=p["target"], driver=p["driver"], state=p["state"],
-                               initiators=p["initiators"], luns=p["luns"], attributes=p["attributes"],
-                               exclusive=p["exclusive"], force=p["force"])
-        result = execute(p, lambda live: plan_group(live, request, check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

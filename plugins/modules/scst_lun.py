@@ -117,16 +117,22 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_lun
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    driver = values.clean_token("driver", p["driver"], what="driver name")
+    target = values.target_name("target", p["target"], driver=driver)
+    group = None if p["group"] is None else values.group_name("group", p["group"])
+    request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"])
+    return lambda live: plan_lun(live, driver=driver, target=target, group=group, request=request,
+                                 force=p["force"], check_mode=check_mode)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         target=dict(type="str", required=True),
         driver=dict(type="str", default="iscsi"),
         group=dict(type="str"),
@@ -135,21 +141,7 @@ def main():
         read_only=dict(type="bool", default=False),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         force=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        driver = values.clean_token("driver", p["driver"], what="driver name")
-        target = values.target_name("target", p["target"], driver=driver)
-        group = None if p["group"] is None else values.group_name("group", p["group"])
-        request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"])
-        result = execute(p, lambda live: plan_lun(live, driver=driver, target=target, group=group,
-                                                  request=request, force=p["force"],
-                                                  check_mode=module.check_mode),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

@@ -125,15 +125,19 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, execute
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import TargetRequest, plan_target
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+def make_planner(p, check_mode):
+    request = TargetRequest(name=p["name"], driver=p["driver"], state=p["state"],
+                            enabled=p["enabled"], attributes=p["attributes"],
+                            allowed_portals=p["allowed_portals"], force=p["force"])
+    return lambda live: plan_target(live, request)
 
 
 def main():
-    argument_spec = common_argument_spec()
-    argument_spec.update(
+    run_module(dict(
         name=dict(type="str", required=True),
         driver=dict(type="str", default="iscsi"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -141,18 +145,7 @@ def main():
         attributes=dict(type="dict"),
         allowed_portals=dict(type="list", elements="str"),
         force=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    p = module.params
-    try:
-        request = TargetRequest(name=p["name"], driver=p["driver"], state=p["state"],
-                                enabled=p["enabled"], attributes=p["attributes"],
-                                allowed_portals=p["allowed_portals"], force=p["force"])
-        result = execute(p, lambda live: plan_target(live, request),
-                         check_mode=module.check_mode, diff=module._diff, warn=module.warn)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    ), make_planner)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,16 @@
 # -*- coding: utf-8 -*-
 # Copyright: scst.iscsi contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Glue shared by every SCST module: options common to all of them, and one
-run = lock the host, read, plan, apply unless in check mode, report."""
+"""Glue shared by every SCST module: options common to all of them, one
+run = lock the host, read, plan, apply unless in check mode, report
+(``execute``), and the whole ``main()`` of a planning module (``run_module``)."""
 
 from __future__ import annotations
 
 import os
 
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
@@ -71,3 +74,27 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     if diff:
         result["diff"] = {"before": outcome.before or {}, "after": outcome.after or {}}
     return result
+
+
+def run_module(options, make_planner, *, make_after=None, describe=None):
+    """The ``main()`` of every planning module (scst_device ... scst_config).
+
+    ``options``: the module's own argument spec, added to the common one.
+    ``make_planner(params, check_mode)`` checks the parameters, builds the
+    request and returns the planner ``planner(live) -> Outcome``; a bad
+    parameter raises ScstError there, before the host is touched.
+    ``make_after(params, check_mode)`` returns ``execute``'s ``after``.
+    Exits the module with the result, or fails it with the error's message.
+    """
+    argument_spec = common_argument_spec()
+    argument_spec.update(options)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    params, check_mode = module.params, module.check_mode
+    try:
+        planner = make_planner(params, check_mode)
+        after = make_after(params, check_mode) if make_after else None
+        result = execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
+                         after=after, describe=describe)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
