@@ -2,37 +2,18 @@
 
 The tests reach both guests through molecule's inventory: the initiator,
 where the role ran, and the LIO target, to see the sessions from the other
-end of the wire.
+end of the wire (tests/vm/lab_testinfra.py).
 """
 
-import os
+import pathlib
+import sys
 
 import pytest
-import testinfra
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-
-
-def _host(name):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "tests" / "vm"))
+from lab_testinfra import initiator, lab, target  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
 @pytest.fixture(scope="session")
-def initiator():
-    return _host("initiator1")
-
-
-@pytest.fixture(scope="session")
-def target():
-    return _host("target1")
-
-
-@pytest.fixture(scope="session")
-def lab(initiator):
-    """The scenario's variables (molecule.yml, provisioner.inventory)."""
-    return initiator.ansible.get_variables()
-
-
-@pytest.fixture(scope="session")
-def portal(lab):
+def portal(lab):  # pylint: disable=redefined-outer-name
     return lab["lab_portal"]

@@ -1,34 +1,16 @@
 """Fixtures of the scst scenario's testinfra verifier: the SCST target built
-by scst_build on target1, and the initiator that uses it."""
+by scst_build on target1, and the initiator that uses it
+(tests/vm/lab_testinfra.py)."""
 
-import os
+import pathlib
+import sys
 
 import pytest
-import testinfra
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-
-
-def _host(name):
-    return testinfra.get_host(f"ansible://{name}", ansible_inventory=INVENTORY)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "tests" / "vm"))
+from lab_testinfra import initiator, lab, target  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
 @pytest.fixture(scope="session")
-def initiator():
-    return _host("initiator1")
-
-
-@pytest.fixture(scope="session")
-def target():
-    return _host("target1")
-
-
-@pytest.fixture(scope="session")
-def lab(initiator):
-    """The scenario's variables (molecule.yml, provisioner.inventory)."""
-    return initiator.ansible.get_variables()
-
-
-@pytest.fixture(scope="session")
-def disk(lab):
+def disk(lab):  # pylint: disable=redefined-outer-name
     return f"/dev/disk/by-path/ip-{lab['lab_portal']}:3260-iscsi-{lab['lab_target_iqn']}-lun-0"

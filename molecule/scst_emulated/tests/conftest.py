@@ -1,30 +1,26 @@
 """Fixtures of the scst_emulated scenario's testinfra verifier: the guest
 where the role ran against the SCST sysfs emulator, and the scenario's
-variables (molecule.yml, provisioner.inventory)."""
+variables (tests/vm/lab_testinfra.py)."""
 
-import os
+import pathlib
+import sys
 
 import pytest
-import testinfra
 
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-
-
-@pytest.fixture(scope="session")
-def host():
-    return testinfra.get_host("ansible://target1", ansible_inventory=INVENTORY)
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "tests" / "vm"))
+from lab_testinfra import lab, target  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
 
 
 @pytest.fixture(scope="session")
-def lab(host):
-    return host.ansible.get_variables()
+def host(target):  # pylint: disable=redefined-outer-name
+    return target
 
 
 @pytest.fixture(scope="session")
-def root(lab):
+def root(lab):  # pylint: disable=redefined-outer-name
     return lab["scst_target_sysfs_root"]
 
 
 @pytest.fixture(scope="session")
-def iscsi(lab):
+def iscsi(lab):  # pylint: disable=redefined-outer-name
     return lab["scst_target_config"]["drivers"]["iscsi"]
