@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.values import HANDLER_FILES
 
 COPY_MANAGER = "copy_manager"
 _CHAP_FILE = re.compile(r"^(IncomingUser|OutgoingUser)(\d*)$")
@@ -83,7 +84,7 @@ class LiveTree(object):
     def device_names(self, handler=None):
         if handler:
             return [n for n in self.sysfs.listdir(join("handlers", handler))
-                    if n not in ("mgmt", "type", "trace_level")]
+                    if n not in HANDLER_FILES]
         return self.sysfs.subdirs("devices")
 
     def device_exports(self, name):

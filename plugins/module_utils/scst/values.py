@@ -56,12 +56,22 @@ def clean_token(field, value, *, max_len=255, what="name"):
     return text
 
 
+# Files of a handler's sysfs directory (handlers/<handler>/): a device's link
+# there would collide with them, and the device would be hidden or refused.
+HANDLER_FILES = ("mgmt", "type", "trace_level")
+# The one file of a target's ini_groups/ directory.
+GROUPS_FILES = ("mgmt",)
+
+
 def device_name(field, value):
     text = clean_token(field, value, max_len=DEVICE_NAME_MAX, what="device name")
     if _PASS_THROUGH.match(text):
         return text
     if "/" in text or "." in text:
         raise ValidationError(field, "a virtual device name must not contain '/' or '.'", value)
+    if text in HANDLER_FILES:
+        raise ValidationError(field, "must not be %s: a file of the handler's sysfs directory has that name"
+                              % ", ".join(HANDLER_FILES), value)
     return text
 
 
@@ -86,6 +96,8 @@ def group_name(field, value):
     text = clean_token(field, value, max_len=64, what="group name")
     if "/" in text:
         raise ValidationError(field, "must not contain '/'", value)
+    if text in GROUPS_FILES:
+        raise ValidationError(field, "must not be mgmt: the management file of ini_groups/ has that name", value)
     return text
 
 

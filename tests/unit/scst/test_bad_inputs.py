@@ -21,6 +21,10 @@ CASES = [
     ("scst_device", {"name": "d" * 65, "handler": "vdisk_nullio"}, "name: device name is longer than 64 bytes"),
     ("scst_device", {"name": "has.dot", "handler": "vdisk_nullio"}, "name: a virtual device name must not contain '/' or '.'"),
     ("scst_device", {"name": "", "handler": "vdisk_nullio"}, "name: must not be empty"),
+    # found by the property test: a device named like a file of the handler's directory
+    ("scst_device", {"name": "trace_level", "handler": "vdisk_blockio", "filename": "/dev/sdx"},
+     "name: must not be mgmt, type, trace_level"),
+    ("scst_device", {"name": "mgmt", "handler": "vdisk_nullio"}, "name: must not be mgmt, type, trace_level"),
     ("scst_device", {"name": "d9", "handler": "vdisk_fileio"}, "filename: is required for vdisk_fileio"),
     ("scst_device", {"name": "d9", "handler": "vdisk_fileio", "filename": "relative.img"}, "filename: must be an absolute path"),
     ("scst_device", {"name": "d9", "handler": "vdisk_fileio", "filename": "/srv/a b.img"}, "filename: must not contain whitespace"),
@@ -77,6 +81,7 @@ CASES = [
      {"target": TGT, "group": "nosuchgroup", "lun": 1, "device": "disk1"},
      "initiator group nosuchgroup of target " + TGT + " does not exist"),
     ("scst_group", {"target": TGT, "name": "g 1"}, "name: must not contain whitespace"),
+    ("scst_group", {"target": TGT, "name": "mgmt"}, "name: must not be mgmt"),
     ("scst_group",
      {"target": TGT, "name": "g1", "initiators": ["iqn.2026-11.com.example:a", "iqn.2026-11.com.example:a"]},
      "initiators: lists an initiator twice"),
