@@ -128,7 +128,19 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRequest, plan_chap
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    target=dict(type="str"),
+    driver=dict(type="str", choices=["iscsi"], default="iscsi"),
+    direction=dict(type="str", choices=["incoming", "outgoing"], default="incoming"),
+    username=dict(type="str", required=True),
+    password=dict(type="str", no_log=True),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    others=dict(type="str", choices=["keep", "remove"], default="keep"),
+)
 
 
 def make_planner(p, check_mode):
@@ -138,15 +150,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        target=dict(type="str"),
-        driver=dict(type="str", choices=["iscsi"], default="iscsi"),
-        direction=dict(type="str", choices=["incoming", "outgoing"], default="incoming"),
-        username=dict(type="str", required=True),
-        password=dict(type="str", no_log=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        others=dict(type="str", choices=["keep", "remove"], default="keep"),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -147,9 +147,20 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    config=dict(type="dict", required=True),
+    purge=dict(type="bool", default=False),
+    force=dict(type="bool", default=False),
+    recreate=dict(type="bool", default=False),
+    persist=dict(type="bool", default=True),
+    config_file=dict(type="path", default="/etc/scst.conf"),
+)
 
 
 def make_planner(p, check_mode):
@@ -174,14 +185,12 @@ def make_after(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        config=dict(type="dict", required=True),
-        purge=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-        recreate=dict(type="bool", default=False),
-        persist=dict(type="bool", default=True),
-        config_file=dict(type="path", default="/etc/scst.conf"),
-    ), make_planner, make_after=make_after, describe=read_configuration)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -158,7 +158,22 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    name=dict(type="str", required=True),
+    handler=dict(type="str", required=True, choices=[
+        "vdisk_fileio", "vdisk_blockio", "vdisk_nullio", "vcdrom", "dev_disk", "dev_disk_perf",
+        "dev_cdrom", "dev_changer", "dev_modisk", "dev_modisk_perf", "dev_processor", "dev_raid",
+        "dev_tape", "dev_tape_perf"]),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    filename=dict(type="str"),
+    attributes=dict(type="dict"),
+    recreate=dict(type="bool", default=False),
+    force=dict(type="bool", default=False),
+)
 
 
 def make_planner(p, check_mode):
@@ -169,18 +184,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        name=dict(type="str", required=True),
-        handler=dict(type="str", required=True, choices=[
-            "vdisk_fileio", "vdisk_blockio", "vdisk_nullio", "vcdrom", "dev_disk", "dev_disk_perf",
-            "dev_cdrom", "dev_changer", "dev_modisk", "dev_modisk_perf", "dev_processor", "dev_raid",
-            "dev_tape", "dev_tape_perf"]),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        filename=dict(type="str"),
-        attributes=dict(type="dict"),
-        recreate=dict(type="bool", default=False),
-        force=dict(type="bool", default=False),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,15 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    driver=dict(type="str", default="iscsi"),
+    enabled=dict(type="bool"),
+    attributes=dict(type="dict"),
+)
 
 
 def make_planner(p, check_mode):
@@ -85,11 +93,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        driver=dict(type="str", default="iscsi"),
-        enabled=dict(type="bool"),
-        attributes=dict(type="dict"),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -141,8 +141,26 @@ diff:
   type: dict
 """
 
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    name=dict(type="str", required=True),
+    target=dict(type="str", required=True),
+    driver=dict(type="str", default="iscsi"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    initiators=dict(type="list", elements="str"),
+    luns=dict(type="list", elements="dict", options=dict(
+        lun=dict(type="int", required=True),
+        device=dict(type="str", required=True),
+        read_only=dict(type="bool", default=False),
+    )),
+    attributes=dict(type="dict"),
+    exclusive=dict(type="bool", default=True),
+    force=dict(type="bool", default=False),
+)
 
 
 def make_planner(p, check_mode):
@@ -153,21 +171,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        name=dict(type="str", required=True),
-        target=dict(type="str", required=True),
-        driver=dict(type="str", default="iscsi"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        initiators=dict(type="list", elements="str"),
-        luns=dict(type="list", elements="dict", options=dict(
-            lun=dict(type="int", required=True),
-            device=dict(type="str", required=True),
-            read_only=dict(type="bool", default=False),
-        )),
-        attributes=dict(type="dict"),
-        exclusive=dict(type="bool", default=True),
-        force=dict(type="bool", default=False),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -118,8 +118,21 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_lun
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+
+
+OPTIONS = dict(
+    target=dict(type="str", required=True),
+    driver=dict(type="str", default="iscsi"),
+    group=dict(type="str"),
+    lun=dict(type="int", required=True),
+    device=dict(type="str"),
+    read_only=dict(type="bool", default=False),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    force=dict(type="bool", default=False),
+)
 
 
 def make_planner(p, check_mode):
@@ -132,16 +145,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        target=dict(type="str", required=True),
-        driver=dict(type="str", default="iscsi"),
-        group=dict(type="str"),
-        lun=dict(type="int", required=True),
-        device=dict(type="str"),
-        read_only=dict(type="bool", default=False),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        force=dict(type="bool", default=False),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -125,8 +125,20 @@ diff:
   type: dict
 """
 
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import TargetRequest, plan_target
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_module
+
+
+OPTIONS = dict(
+    name=dict(type="str", required=True),
+    driver=dict(type="str", default="iscsi"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    enabled=dict(type="bool"),
+    attributes=dict(type="dict"),
+    allowed_portals=dict(type="list", elements="str"),
+    force=dict(type="bool", default=False),
+)
 
 
 def make_planner(p, check_mode):
@@ -137,15 +149,12 @@ def make_planner(p, check_mode):
 
 
 def main():
-    run_module(dict(
-        name=dict(type="str", required=True),
-        driver=dict(type="str", default="iscsi"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        enabled=dict(type="bool"),
-        attributes=dict(type="dict"),
-        allowed_portals=dict(type="list", elements="str"),
-        force=dict(type="bool", default=False),
-    ), make_planner)
+    module = scst_module(OPTIONS)
+    try:
+        result = run_planner(module, make_planner)
+    except ScstError as exc:
+        module.fail_json(msg=str(exc), **exc.details)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,14 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Glue shared by every SCST module: options common to all of them, one
 run = lock the host, read, plan, apply unless in check mode, report
-(``execute``), and the whole ``main()`` of a planning module (``run_module``)."""
+(``execute``), and the AnsibleModule and run of a planning module
+(``scst_module``, ``run_planner``)."""
 
 from __future__ import annotations
 
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
@@ -76,25 +76,25 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     return result
 
 
-def run_module(options, make_planner, *, make_after=None, describe=None):
-    """The ``main()`` of every planning module (scst_device ... scst_config).
+def scst_module(options):
+    """The AnsibleModule of a planning module: the common options, the module's
+    own ``options``, check mode."""
+    argument_spec = common_argument_spec()
+    argument_spec.update(options)
+    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
 
-    ``options``: the module's own argument spec, added to the common one.
+
+def run_planner(module, make_planner, *, make_after=None, describe=None):
+    """One run of a planning module (scst_device ... scst_config); its result.
+
     ``make_planner(params, check_mode)`` checks the parameters, builds the
     request and returns the planner ``planner(live) -> Outcome``; a bad
     parameter raises ScstError there, before the host is touched.
     ``make_after(params, check_mode)`` returns ``execute``'s ``after``.
-    Exits the module with the result, or fails it with the error's message.
+    Errors are raised as ScstError, for the module's ``main()`` to report.
     """
-    argument_spec = common_argument_spec()
-    argument_spec.update(options)
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     params, check_mode = module.params, module.check_mode
-    try:
-        planner = make_planner(params, check_mode)
-        after = make_after(params, check_mode) if make_after else None
-        result = execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
-                         after=after, describe=describe)
-    except ScstError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    planner = make_planner(params, check_mode)
+    after = make_after(params, check_mode) if make_after else None
+    return execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
+                   after=after, describe=describe)
