@@ -245,12 +245,10 @@ def _plan_pass_through(live, request):
     if handler != request.handler:
         outcome.plan.add("create_device", request.mgmt(), "add_device %s" % request.name,
                          "assign %s to %s" % (request.name, request.handler))
+    before_attrs, differing = catalog.compare_attributes(
+        catalog.DEVICE_ATTRS, request.attributes, partial(live.device_attr, request.name))
     if request.attributes:
-        outcome.before["attributes"], differing = catalog.compare_attributes(
-            catalog.DEVICE_ATTRS, request.attributes, partial(live.device_attr, request.name))
-        outcome.after["attributes"] = dict(request.attributes)
-    else:
-        differing = []
+        outcome.before["attributes"], outcome.after["attributes"] = before_attrs, dict(request.attributes)
     for attr, wanted in differing:
         outcome.plan.add("device_attr", join("devices", request.name, attr), wanted,
                          "set %s of device %s" % (attr, request.name))

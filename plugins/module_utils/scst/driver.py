@@ -38,12 +38,10 @@ def plan_driver(live, request):
     require_driver(live, request.driver)
     outcome = Outcome()
     before, after = {"driver": request.driver}, {"driver": request.driver}
+    before_attrs, differing = catalog.compare_attributes(
+        catalog.DRIVER_ATTRS, request.attributes, partial(live.driver_attr, request.driver))
     if request.attributes:
-        before["attributes"], differing = catalog.compare_attributes(
-            catalog.DRIVER_ATTRS, request.attributes, partial(live.driver_attr, request.driver))
-        after["attributes"] = dict(request.attributes)
-    else:
-        differing = []
+        before["attributes"], after["attributes"] = before_attrs, dict(request.attributes)
     for attr, wanted in differing:
         outcome.plan.add("driver_attr", join("targets", request.driver, attr), wanted,
                          "set %s of driver %s" % (attr, request.driver))
