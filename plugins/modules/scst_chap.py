@@ -26,7 +26,8 @@ extends_documentation_fragment:
 options:
   target:
     description:
-      - iSCSI target name. When not set, the account is for discovery sessions.
+      - iSCSI target name (the name rules of M(scst.iscsi.scst_target)). When not set, the account
+        is for discovery sessions.
     type: str
   driver:
     description:
@@ -42,13 +43,15 @@ options:
     default: incoming
   username:
     description:
-      - CHAP user name (no blanks, C(;) or C(=)).
+      - CHAP user name, at most 255 bytes, without blanks, control characters, C(;), C(=), C("),
+        C({) or C(}).
     type: str
     required: true
   password:
     description:
-      - CHAP secret, 12 to 255 characters without blanks, C(;) or C(=) (iscsi-scstd rejects
-        shorter secrets and would silently cut a secret at C(=)). Required when O(state=present).
+      - CHAP secret, 12 to 255 bytes without blanks, control characters, C(;), C(=), C("), C({) or
+        C(}) (iscsi-scstd rejects shorter secrets and would silently cut a secret at C(=); scst.conf
+        cannot hold quotes or braces). Required when O(state=present). Never shown in errors.
     type: str
   state:
     description:

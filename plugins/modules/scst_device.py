@@ -28,7 +28,9 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Device name. Virtual devices have at most 64 bytes and no C(/), C(.), blanks, C(;) or C(=).
+      - Device name. Virtual devices have at most 64 bytes and no C(/), C(.), blanks, control
+        characters, C(;), C(=), C("), C({) or C(}), and are not named C(mgmt), C(type) or
+        C(trace_level) (files of the handler's directory).
       - For pass-through handlers, the SCSI address C(H:C:I:L) as shown by C(lsscsi).
     type: str
     required: true

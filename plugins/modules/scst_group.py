@@ -24,7 +24,10 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Group name (no blanks, C(/), C(;) or C(=)).
+      - Group name, at most 255 bytes, without blanks, control characters, C(;), C(=), C(/),
+        C("), C({) or C(}) (SCST splits commands at blanks, C(;) and C(=); scst.conf cannot hold
+        quotes or braces); not C(.), C(..) or C(mgmt) (the name becomes a directory beside
+        C(ini_groups/mgmt)).
     type: str
     required: true
   target:
@@ -47,6 +50,10 @@ options:
     description:
       - Initiator names or patterns (C(*), C(?), a leading C(!) negates; matched
         case-insensitively by SCST). When not set, the members are left alone.
+      - The name rules of O(name) apply (each name becomes a file beside C(initiators/mgmt)).
+        An iSCSI initiator name that is not a pattern and not in RFC 3720 form (C(iqn.), C(eui.),
+        C(naa.); with C(per_portal_acl) the part before C(#)), or is longer than 223 bytes, is
+        used with a warning.
     type: list
     elements: str
   luns:
@@ -56,8 +63,13 @@ options:
     elements: dict
     suboptions:
       lun:
-        description: LUN number, 0 to 16383.
-        type: int
+        description:
+          - LUN number, an integer from 0 to 16383, given as a number or as a string of plain decimal
+            digits. Strings SCST or Ansible would read differently are refused - C("010") (octal 8 for
+            SCST), C("0x10"), C("1e3"), C("+1"), C(" 1") - and so are fractions and booleans.
+          - YAML itself reads an unquoted C(010) as octal 8 and C(0x10) as 16 before the module sees
+            the value; write LUN numbers without leading zeros.
+        type: raw
         required: true
       device:
         description: SCST device mapped at this LUN.
@@ -153,7 +165,7 @@ OPTIONS = dict(
     state=dict(type="str", choices=["present", "absent"], default="present"),
     initiators=dict(type="list", elements="str"),
     luns=dict(type="list", elements="dict", options=dict(
-        lun=dict(type="int", required=True),
+        lun=dict(type="raw", required=True),
         device=dict(type="str", required=True),
         read_only=dict(type="bool", default=False),
     )),

@@ -24,7 +24,7 @@ extends_documentation_fragment:
 options:
   target:
     description:
-      - Target name.
+      - Target name (the name rules of M(scst.iscsi.scst_target)).
     type: str
     required: true
   driver:
@@ -35,16 +35,21 @@ options:
   group:
     description:
       - Initiator group whose LUN set is managed. When not set, the target's default LUN set.
+      - The name rules of M(scst.iscsi.scst_group).
     type: str
   lun:
     description:
-      - LUN number, 0 to 16383. It is always written to SCST in plain decimal, so C(010) means
-        LUN 10 (SCST itself would read C(010) as octal 8).
-    type: int
+      - LUN number, an integer from 0 to 16383, given as a number or as a string of plain decimal
+        digits. Strings SCST or Ansible would read differently are refused - C("010") (octal 8 for
+        SCST), C("0x10"), C("1e3"), C("+1"), C(" 1") - and so are fractions and booleans.
+      - YAML itself reads an unquoted C(010) as octal 8 and C(0x10) as 16 before the module sees
+        the value; write LUN numbers without leading zeros.
+    type: raw
     required: true
   device:
     description:
       - SCST device mapped at this LUN. Required when O(state=present).
+      - The name rules of M(scst.iscsi.scst_device).
     type: str
   read_only:
     description:
@@ -127,7 +132,7 @@ OPTIONS = dict(
     target=dict(type="str", required=True),
     driver=dict(type="str", default="iscsi"),
     group=dict(type="str"),
-    lun=dict(type="int", required=True),
+    lun=dict(type="raw", required=True),
     device=dict(type="str"),
     read_only=dict(type="bool", default=False),
     state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -136,7 +141,7 @@ OPTIONS = dict(
 
 
 def make_planner(p, check_mode):
-    driver = values.clean_token("driver", p["driver"], what="driver name")
+    driver = values.driver_name("driver", p["driver"])
     target = values.target_name("target", p["target"], driver=driver)
     group = None if p["group"] is None else values.group_name("group", p["group"])
     request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"])

@@ -26,8 +26,14 @@ extends_documentation_fragment:
 options:
   name:
     description:
-      - Target name. For iSCSI an C(iqn.YYYY-MM.reversed.domain[:identifier]) name in lower case,
-        or C(eui.) / C(naa.) form. iSCSI target names are compared case-insensitively.
+      - Target name, at most 255 bytes, without blanks, control characters, C(;), C(=), C(/),
+        C("), C({) or C(}) (SCST splits commands at blanks, C(;) and C(=); scst.conf cannot hold
+        quotes or braces). Not C(.), C(..) or the name of a file of the driver's directory
+        (C(mgmt), C(enabled), C(version), C(IncomingUser), ...).
+      - For iSCSI an RFC 3720 name is expected - C(iqn.YYYY-MM.reversed.domain[:identifier]) in
+        lower case, or C(eui.) / C(naa.) form. Another name SCST accepts (for example C(target1),
+        common in existing scst.conf files), or one longer than 223 bytes, is used with a warning.
+      - iSCSI target names are compared case-insensitively.
     type: str
     required: true
   driver:

@@ -18,7 +18,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import requ
 class DriverRequest(object):
     def __init__(self, *, driver="iscsi", enabled=None, attributes=None, field_prefix=""):
         f = field_prefix
-        self.driver = v.clean_token(f + "driver", driver, what="driver name")
+        self.driver = v.driver_name(f + "driver", driver)
         self.enabled = None if enabled is None else bool(v.boolean(f + "enabled", enabled))
         self.attributes = {}
         for attr, value in sorted((attributes or {}).items()):

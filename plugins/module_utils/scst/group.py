@@ -19,7 +19,8 @@ class GroupRequest(object):
     def __init__(self, *, name, target, driver="iscsi", state="present", initiators=None, luns=None,
                  attributes=None, exclusive=True, force=False, field_prefix=""):
         f = field_prefix
-        self.driver = v.clean_token(f + "driver", driver, what="driver name")
+        self.warnings = []      # initiator names SCST takes that are not RFC 3720 iSCSI names
+        self.driver = v.driver_name(f + "driver", driver)
         self.target = v.target_name(f + "target", target, driver=self.driver)
         self.name = v.group_name(f + "name", name)
         self.state = v.choice(f + "state", state, ("present", "absent"))
@@ -27,7 +28,8 @@ class GroupRequest(object):
         self.force = bool(force)
         self.initiators = None
         if initiators is not None:
-            self.initiators = [v.initiator_name("%sinitiators[%d]" % (f, i), n)
+            self.initiators = [v.initiator_name("%sinitiators[%d]" % (f, i), n, driver=self.driver,
+                                                warnings=self.warnings)
                                for i, n in enumerate(initiators)]
             if len(set(self.initiators)) != len(self.initiators):
                 raise ValidationError(f + "initiators", "lists an initiator twice")
@@ -62,6 +64,8 @@ class GroupRequest(object):
 def plan_group(live, request, *, check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
+    if request.state == "present":
+        outcome.plan.warnings.extend(request.warnings)
     require_reference(outcome, live.known_target(request.driver, request.target),
                       "target %s of driver %s does not exist" % (request.target, request.driver),
                       check_mode=check_mode)

@@ -101,11 +101,15 @@ class _Converter(object):
     # -- targets and CHAP ---------------------------------------------------------
 
     def target(self, name, line):
+        warnings = []
         try:
-            v.target_name("target", name)
+            v.target_name("target", name, warnings=warnings)
         except ValidationError as exc:
             self.note(line, "target %s: not an iSCSI name SCST modules accept (%s); kept as it is, rename "
                             "it before applying" % (name, exc.rule))
+        for warning in warnings:
+            self.note(line, "target %s: %s (the modules apply it with this warning)"
+                      % (name, warning.split(" ", 2)[2]))
         if name in self.driver["targets"]:
             self.note(line, "target %s is defined twice; the definitions are merged" % name)
             return self.driver["targets"][name]

@@ -38,8 +38,9 @@ class TargetRequest(object):
     def __init__(self, *, name, driver="iscsi", state="present", enabled=None, attributes=None,
                  allowed_portals=None, force=False, field_prefix=""):
         f = field_prefix
-        self.driver = v.clean_token(f + "driver", driver, what="driver name")
-        self.name = v.target_name(f + "name", name, driver=self.driver)
+        self.warnings = []      # a valid name SCST takes that initiators may not (not RFC 3720)
+        self.driver = v.driver_name(f + "driver", driver)
+        self.name = v.target_name(f + "name", name, driver=self.driver, warnings=self.warnings)
         self.state = v.choice(f + "state", state, ("present", "absent"))
         self.enabled = None if enabled is None else bool(v.boolean(f + "enabled", enabled))
         self.force = bool(force)
@@ -96,6 +97,7 @@ def plan_target(live, request):
             outcome.after = {}
             plan_target_removal(live, outcome.plan, request.driver, request.name, force=request.force)
         return outcome
+    outcome.plan.warnings.extend(request.warnings)
     if not exists:
         _refuse_case_clash(live, request)
         if request.driver not in DRIVERS_WITH_MGMT:
