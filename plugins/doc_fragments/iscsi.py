@@ -23,6 +23,8 @@ options:
   chap_username:
     description:
       - CHAP user name the initiator presents to the target (one-way CHAP).
+      - With O(chap_secret_check=scst) (the default) it follows SCST's rules - at most 255 bytes,
+        no blanks, control characters, C(;), C(=), C("), C({) or C(}).
       - When set, the record's CHAP settings are made to match the C(chap_*) options exactly;
         without O(chap_username_in), mutual CHAP is switched off.
       - An empty string switches CHAP off and clears the stored user names and secrets.
@@ -32,6 +34,9 @@ options:
     description:
       - CHAP secret for O(chap_username). Required with a non-empty O(chap_username).
       - Compared with the stored secret (read with C(iscsiadm -S)); never shown in output, diff or errors.
+      - With O(chap_secret_check=scst) (the default) a secret an SCST target would refuse is refused before
+        anything changes - shorter than 12 bytes, longer than 255, or with blanks, control characters,
+        C(=) or C(;) (iscsi-scstd cuts a secret there), C("), C({) or C(}).
     type: str
   chap_username_in:
     description:
@@ -39,8 +44,18 @@ options:
     type: str
   chap_password_in:
     description:
-      - Secret for O(chap_username_in). Must differ from O(chap_password).
+      - Secret for O(chap_username_in). Must differ from O(chap_password). Checked like O(chap_password).
     type: str
+  chap_secret_check:
+    description:
+      - Which CHAP user names and secrets are accepted.
+      - V(scst) accepts only what an SCST target accepts (see O(chap_password)), so a secret the target would
+        refuse, or cut short, fails here with the rule it breaks instead of at login.
+      - V(none) is for other targets - it refuses only what open-iscsi cannot keep - control characters and
+        line breaks, a blank at either end, more than 255 bytes.
+    type: str
+    choices: [scst, none]
+    default: scst
 """
 
     ATTRIBUTES = r"""

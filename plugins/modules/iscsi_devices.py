@@ -23,6 +23,7 @@ options:
   target:
     description:
       - Only sessions to this target. Without O(target) and O(portal), every session.
+      - The name rules of M(scst.iscsi.iscsi_node) apply; a name not in RFC 3720 form gets a warning.
       - When O(target) or O(portal) is given and no session matches, the module fails.
     type: str
   portal:
@@ -32,7 +33,9 @@ options:
   port:
     description:
       - Port of O(portal). Defaults to the port in O(portal), else 3260.
-    type: int
+      - A number, or a string of plain decimal digits; C("010"), C("+1"), C("1e3"), fractions and booleans
+        are refused.
+    type: raw
   wait_timeout:
     description:
       - Seconds to wait for the disks. V(0) looks once and does not wait.
@@ -172,7 +175,7 @@ def argument_spec():
     return dict(
         target=dict(type="str"),
         portal=dict(type="str"),
-        port=dict(type="int"),
+        port=dict(type="raw"),
         wait_timeout=dict(type="int", default=30),
         min_devices=dict(type="int", default=1),
         luns=dict(type="list", elements="int"),
@@ -203,15 +206,15 @@ def flatten(sessions: list) -> list:
 def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: bool) -> tuple:
     """Returns ``(changed, result, notes)``."""
     target = params["target"]
+    notes = []
     if target is not None:
-        validate_iscsi_name(target)
+        validate_iscsi_name(target, warnings=notes)
     portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
     if params["port"] is not None and portal is None:
         raise ValidationError("port: needs portal")
     if params["wait_timeout"] < 0 or params["min_devices"] < 0:
         raise ValidationError("wait_timeout and min_devices: must not be negative")
     select = selector(target=target, portal=portal)
-    notes = []
     sessions = [session for session in iscsiadm.list_sessions() if select(session)]
     if not sessions:
         if target is not None or portal is not None:

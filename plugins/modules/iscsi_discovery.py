@@ -29,12 +29,16 @@ options:
   portal:
     description:
       - Address of the discovery portal (SendTargets) or iSNS server. May carry the port.
+      - A host name the resolver would read as a number (C(127.1), C(010.0.0.1) - octal, C(0x0a.0.0.1)) is
+        refused; write IPv4 addresses as four decimal numbers without leading zeros.
     type: str
     required: true
   port:
     description:
       - TCP port. Defaults to the port in O(portal), else 3260 for V(sendtargets) and 3205 for V(isns).
-    type: int
+      - A number, or a string of plain decimal digits; C("010"), C("+1"), C("1e3"), fractions and booleans
+        are refused.
+    type: raw
   type:
     description:
       - Discovery method.
@@ -174,7 +178,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
 def argument_spec():
     return dict(
         portal=dict(type="str", required=True),
-        port=dict(type="int"),
+        port=dict(type="raw"),
         type=dict(type="str", choices=["sendtargets", "isns"], default="sendtargets"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         discover=dict(type="bool", default=True),
@@ -183,6 +187,7 @@ def argument_spec():
         chap_password=dict(type="str", no_log=True),
         chap_username_in=dict(type="str"),
         chap_password_in=dict(type="str", no_log=True),
+        chap_secret_check=dict(type="str", choices=["scst", "none"], default="scst"),
     )
 
 
@@ -193,7 +198,8 @@ def build_request(params: dict) -> DiscoveryRequest:
         kind=params["type"],
         state=params["state"],
         chap=Chap(username=params["chap_username"], password=params["chap_password"],
-                  username_in=params["chap_username_in"], password_in=params["chap_password_in"]),
+                  username_in=params["chap_username_in"], password_in=params["chap_password_in"],
+                  check=params["chap_secret_check"]),
         discover=params["discover"] and params["state"] == "present",
         prune=params["prune"],
     )

@@ -28,23 +28,31 @@ extends_documentation_fragment:
 options:
   target:
     description:
-      - iSCSI name of the target (C(iqn.), C(eui.) or C(naa.) form).
+      - iSCSI name of the target, normally in RFC 3720 form (C(iqn.), C(eui.) or C(naa.)). Another name
+        (for example C(target1), which SCST accepts), or one longer than 223 bytes, is used with a warning.
+      - Refused - blanks and control characters, C(/), C(.) and C(..) (open-iscsi keeps the record in a
+        directory named after the target), more than 254 bytes (open-iscsi keeps no more).
     type: str
     required: true
   portal:
     description:
       - IP address of the portal, as discovery reported it. May carry the port (C(192.0.2.10:3260),
         C([2001:db8::10]:3260)).
+      - A host name the resolver would read as a number (C(127.1), C(010.0.0.1) - octal, C(0x0a.0.0.1)) is
+        refused; write IPv4 addresses as four decimal numbers without leading zeros.
     type: str
     required: true
   port:
     description:
       - TCP port of the portal. Defaults to the port in O(portal), else 3260.
-    type: int
+      - A number, or a string of plain decimal digits; C("010"), C("+1"), C("1e3"), fractions and booleans
+        are refused.
+    type: raw
   iface:
     description:
       - open-iscsi iface of the record. Needed only when the target and portal have records
         for several ifaces.
+      - At most 64 bytes, without blanks, control characters or C(/), not C(.) or C(..).
     type: str
   state:
     description:
@@ -69,7 +77,8 @@ options:
     description:
       - Other C(node.*) settings of the record, name to value, for example
         C(node.session.timeo.replacement_timeout) or C(node.conn[0].timeo.login_timeout).
-      - Booleans become C(Yes) and C(No). Secrets cannot be given here (use the C(chap_*) options),
+      - Booleans become C(Yes) and C(No). Names and values must not hold control characters or line
+        breaks, nor begin or end with a blank. Secrets cannot be given here (use the C(chap_*) options),
         nor the names that identify the record (C(node.name), C(node.tpgt), C(node.conn[0].address),
         C(node.conn[0].port)).
     type: dict
@@ -198,7 +207,7 @@ def argument_spec():
     return dict(
         target=dict(type="str", required=True),
         portal=dict(type="str", required=True),
-        port=dict(type="int"),
+        port=dict(type="raw"),
         iface=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         login=dict(type="bool"),
@@ -210,6 +219,7 @@ def argument_spec():
         chap_password=dict(type="str", no_log=True),
         chap_username_in=dict(type="str"),
         chap_password_in=dict(type="str", no_log=True),
+        chap_secret_check=dict(type="str", choices=["scst", "none"], default="scst"),
     )
 
 
@@ -222,7 +232,8 @@ def build_request(params: dict) -> NodeRequest:
         login=params["login"],
         startup=params["startup"],
         chap=Chap(username=params["chap_username"], password=params["chap_password"],
-                  username_in=params["chap_username_in"], password_in=params["chap_password_in"]),
+                  username_in=params["chap_username_in"], password_in=params["chap_password_in"],
+                  check=params["chap_secret_check"]),
         settings=params["settings"] or {},
         create=params["create"],
         relogin=params["relogin"],

@@ -11,6 +11,7 @@ Check mode is planning without applying.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import (
@@ -25,14 +26,21 @@ from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
     Portal,
     mask_settings,
     parse_initiator_file,
+    validate_iface,
     validate_iscsi_name,
 )
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as scst_values
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError as ScstValidationError
 
 INITIATOR_FILE = "/etc/iscsi/initiatorname.iscsi"
 STARTUP_CHOICES = ("automatic", "manual", "onboot")
 # Settings whose change does not need a new login to take effect.
 NO_RELOGIN_SETTINGS = frozenset(("node.startup", "node.conn[0].startup", "node.leading_login"))
-MAX_SECRET_LENGTH = 255
+MAX_SECRET_LENGTH = 255  # bytes: open-iscsi keeps CHAP names and secrets in char[256]
+# chap_secret_check: "scst" refuses what an SCST target refuses (secrets under 12
+# bytes, blanks, '=', ';' ...: values.chap_secret and values.chap_user);
+# "none" refuses only what open-iscsi cannot keep.
+CHAP_CHECKS = ("scst", "none")
 
 
 def setting_value(value) -> str:
@@ -52,6 +60,7 @@ class Chap:
     password: str | None = None
     username_in: str | None = None
     password_in: str | None = None
+    check: str = "scst"
 
     @property
     def requested(self) -> bool:
@@ -59,6 +68,9 @@ class Chap:
         return any(value is not None for value in values)
 
     def validate(self, *, what: str) -> None:
+        if self.check not in CHAP_CHECKS:
+            raise ValidationError("chap_secret_check: must be one of {0}, not {1!r}".format(
+                ", ".join(CHAP_CHECKS), self.check))
         if not self.requested:
             return
         if self.username is None:
@@ -72,12 +84,41 @@ class Chap:
             raise ValidationError("{0}: chap_password is required with chap_username".format(what))
         if bool(self.username_in) != bool(self.password_in):
             raise ValidationError("{0}: mutual CHAP needs both chap_username_in and chap_password_in".format(what))
-        for name, value in (("chap_password", self.password), ("chap_password_in", self.password_in)):
-            if value and len(value) > MAX_SECRET_LENGTH:
-                raise ValidationError("{0}: {1} is longer than {2} characters".format(what, name, MAX_SECRET_LENGTH))
+        for option, value in (("chap_username", self.username), ("chap_username_in", self.username_in)):
+            if value:
+                self._check(option, value, what=what, secret=False)
+        for option, value in (("chap_password", self.password), ("chap_password_in", self.password_in)):
+            if value:
+                self._check(option, value, what=what, secret=True)
         if self.password_in and self.password_in == self.password:
             raise ValidationError("{0}: chap_password_in must differ from chap_password (targets reject "
                                   "mutual CHAP with one secret)".format(what))
+
+    def _check(self, option: str, value, *, what: str, secret: bool) -> None:
+        """One CHAP name or secret; a secret is never part of the message."""
+        shown = "" if secret else " {0!r}".format(value)
+        if not isinstance(value, str):
+            raise ValidationError("{0}: must be a string (for {1})".format(option, what))
+        # Inner blanks are open-iscsi's business (the SCST check below refuses them).
+        if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in value):
+            raise ValidationError("{0}:{1} must not contain control characters or line breaks (open-iscsi keeps "
+                                  "it on one line of the record) (for {2})".format(option, shown, what))
+        if value != value.strip():
+            raise ValidationError("{0}:{1} must not begin or end with a blank (open-iscsi strips it from the "
+                                  "record) (for {2})".format(option, shown, what))
+        if len(value.encode("utf-8")) > MAX_SECRET_LENGTH:
+            raise ValidationError("{0}: is longer than {1} bytes (open-iscsi keeps no more) (for {2})".format(
+                option, MAX_SECRET_LENGTH, what))
+        if self.check != "scst":
+            return
+        try:
+            if secret:
+                scst_values.chap_secret(option, value)
+            else:
+                scst_values.chap_user(option, value)
+        except ScstValidationError as exc:
+            raise ValidationError("{0} (for {1}: SCST targets refuse it; set chap_secret_check=none for a "
+                                  "target that takes it)".format(exc, what))
 
     def settings(self, prefix: str) -> dict:
         """The record settings that make the record match these credentials exactly."""
@@ -138,8 +179,12 @@ class NodeRequest:
     create: bool = False
     relogin: bool = False
 
-    def validate(self) -> None:
-        validate_iscsi_name(self.target, field_name="target")
+    def validate(self) -> list:
+        """Raise on a bad request; return the warnings of a valid one."""
+        warnings = []
+        validate_iscsi_name(self.target, field_name="target", warnings=warnings)
+        if self.iface is not None:
+            validate_iface(self.iface)
         what = "target {0} at portal {1}".format(self.target, self.portal)
         if self.state not in ("present", "absent"):
             raise ValidationError("state: must be present or absent, not {0!r}".format(self.state))
@@ -165,6 +210,13 @@ class NodeRequest:
                     setting_value(value), self.startup))
             if isinstance(value, (dict, list)):
                 raise ValidationError("settings: {0} must be a single value".format(name))
+            text = setting_value(value)
+            if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in name + text) or \
+                    text != text.strip():
+                raise ValidationError("settings: {0!r}: names and values must not contain control characters or "
+                                      "line breaks, nor begin or end with a blank (open-iscsi keeps each setting "
+                                      "on one line of the record)".format(name))
+        return warnings
 
     def desired_settings(self) -> dict:
         desired = {name: setting_value(value) for name, value in self.settings.items()}
@@ -262,12 +314,12 @@ class Initiator:
 
     # -- node planning ---------------------------------------------------
     def plan_node(self, request: NodeRequest) -> Plan:
-        request.validate()
+        warnings = request.validate()
         target, portal, iface = request.target, request.portal, request.iface
         where = "target {0} at portal {1}".format(target, portal)
         record = self.node_record(target=target, portal=portal, iface=iface, secrets=True)
         session = self.session_for(target=target, portal=portal)
-        plan = Plan()
+        plan = Plan(notes=warnings)
         desired = request.desired_settings()
 
         if request.state == "absent":

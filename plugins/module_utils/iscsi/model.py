@@ -8,7 +8,9 @@ and return objects; objects turn into plain dicts with ``dump()``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import ValidationError
@@ -38,28 +40,132 @@ NODE_KEY_SETTINGS = frozenset((
     "iface.iscsi_ifacename",
 ))
 
-_IQN = re.compile(r"^iqn\.\d{4}-(0[1-9]|1[0-2])\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-                  r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[A-Za-z0-9.:_-]+)?$")
-_EUI = re.compile(r"^eui\.[0-9A-Fa-f]{16}$")
-_NAA = re.compile(r"^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$")
-MAX_NAME_BYTES = 223  # RFC 3720 3.2.6.1
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$")
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
-_IPV6 = re.compile(r"^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9_.-]+)?$")
+_IQN = re.compile(r"iqn\.[0-9]{4}-(0[1-9]|1[0-2])\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+                  r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[A-Za-z0-9.:_-]+)?")
+_EUI = re.compile(r"eui\.[0-9A-Fa-f]{16}")
+_NAA = re.compile(r"naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})")
+MAX_NAME_BYTES = 223  # RFC 3720 3.2.6.1: a longer target name gets a warning
+MAX_RECORD_NAME_BYTES = 254  # open-iscsi keeps a node name in char[255] (TARGET_NAME_MAXLEN)
+MAX_IFACE_BYTES = 64  # open-iscsi keeps an iface name in char[65] (ISCSI_MAX_IFACE_LEN)
+MAX_HOST_BYTES = 253  # a DNS name
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+# What inet_aton, and so getaddrinfo, reads as a number: 127.1, 0x7f.1, 010.0.0.1,
+# 2130706433. Such a "host name" would silently be another address.
+_INET_ATON_PART = re.compile(r"0[xX][0-9A-Fa-f]*|[0-9]+")
+_PORT = re.compile(r"[1-9][0-9]*")
+_ZONE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
-def validate_iscsi_name(name: str, *, field_name: str = "target") -> str:
-    """Return ``name`` when it is an iqn., eui. or naa. name; raise otherwise."""
+def unsafe_character(text: str):
+    """The first character that cannot travel in an iscsiadm argument and a
+    one-line record value, with the reason; None when there is none."""
+    for char in text:
+        category = unicodedata.category(char)
+        if char.isspace() or category in ("Cc", "Zs", "Zl", "Zp"):
+            return "whitespace or control characters (open-iscsi keeps the value on one line of its record)"
+        if category == "Cs":
+            return "a lone surrogate (it has no UTF-8 form)"
+        if category == "Cf":
+            return "invisible formatting characters such as U+{0:04X} (two names would look the same)".format(
+                ord(char))
+    return None
+
+
+def validate_iscsi_name(name: str, *, field_name: str = "target", warnings: list | None = None) -> str:
+    """Return ``name`` when open-iscsi can keep it; raise otherwise.
+
+    A name that is not in RFC 3720 form (iqn., eui., naa.) or is longer than
+    223 bytes is accepted with a warning in ``warnings``: SCST targets take
+    names such as ``target1``. Refused: empty, whitespace and control
+    characters, '/', '.' and '..' (the name is a directory of the node
+    database) and more than 254 bytes (open-iscsi keeps no more).
+    """
     if not isinstance(name, str) or not name:
         raise ValidationError("{0}: an iSCSI name is required".format(field_name))
-    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        raise ValidationError("{0}: {1!r} is longer than {2} bytes (RFC 3720)".format(
-            field_name, name, MAX_NAME_BYTES))
-    if _IQN.match(name) or _EUI.match(name) or _NAA.match(name):
-        return name
-    raise ValidationError(
-        "{0}: {1!r} is not an iSCSI name; expected iqn.YYYY-MM.reverse.domain[:identifier], "
-        "eui. followed by 16 hex digits, or naa. followed by 16 or 32 hex digits".format(field_name, name))
+    reason = unsafe_character(name)
+    if reason:
+        raise ValidationError("{0}: {1!r} must not contain {2}".format(field_name, name, reason))
+    if "/" in name or name in (".", ".."):
+        raise ValidationError("{0}: {1!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the record "
+                              "in a directory named after it)".format(field_name, name))
+    size = len(name.encode("utf-8"))
+    if size > MAX_RECORD_NAME_BYTES:
+        raise ValidationError("{0}: {1!r} is longer than {2} bytes (open-iscsi keeps no more)".format(
+            field_name, name, MAX_RECORD_NAME_BYTES))
+    if warnings is not None:
+        if not (_IQN.fullmatch(name) or _EUI.fullmatch(name) or _NAA.fullmatch(name)):
+            warnings.append("{0}: {1!r} is not an iSCSI name in RFC 3720 form (iqn.YYYY-MM.reverse.domain"
+                            "[:identifier], eui. followed by 16 hex digits, or naa. followed by 16 or 32 hex "
+                            "digits); it is used as given".format(field_name, name))
+        if size > MAX_NAME_BYTES:
+            warnings.append("{0}: {1!r} is longer than the {2} bytes RFC 3720 allows; it is used as "
+                            "given".format(field_name, name, MAX_NAME_BYTES))
+    return name
+
+
+def validate_iface(name, *, field_name: str = "iface") -> str:
+    """An open-iscsi iface name: a file of /etc/iscsi/ifaces and a directory of a node record."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError("{0}: must be a non-empty string".format(field_name))
+    reason = unsafe_character(name)
+    if reason:
+        raise ValidationError("{0}: {1!r} must not contain {2}".format(field_name, name, reason))
+    if "/" in name or name in (".", ".."):
+        raise ValidationError("{0}: {1!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the iface "
+                              "in a file named after it)".format(field_name, name))
+    if len(name.encode("utf-8")) > MAX_IFACE_BYTES:
+        raise ValidationError("{0}: {1!r} is longer than {2} bytes (open-iscsi keeps no more)".format(
+            field_name, name, MAX_IFACE_BYTES))
+    return name
+
+
+def validate_port(value, *, field_name: str = "port"):
+    """A TCP port from what the user wrote (the option is raw): an int, or a
+    string of plain decimal digits. Refused: booleans, fractions, and strings
+    Ansible's int conversion would have changed (C(010), C(+1), C(1e3), C( 1))."""
+    if value is None:
+        return None
+    rule = "{0}: must be a TCP port, a whole number from 1 to 65535".format(field_name)
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValidationError("{0}, not {1!r}".format(rule, value))
+    if isinstance(value, str):
+        if not _PORT.fullmatch(value):
+            raise ValidationError("{0} in plain decimal digits (no sign, blanks, leading zeros, exponent or hex), "
+                                  "not {1!r}".format(rule, value))
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value < 65536:
+        raise ValidationError("{0}, not {1!r}".format(rule, value))
+    return value
+
+
+def validate_address(address: str, *, field_name: str = "portal") -> str:
+    """An IPv4 or IPv6 address (with an optional %zone) or a DNS host name.
+
+    A name that inet_aton would read as a number (C(127.1), C(0x7f.0.0.1),
+    C(010.0.0.1): octal) is refused: it would silently be another address.
+    """
+    try:
+        ipaddress.IPv4Address(address)
+        return address
+    except ValueError:
+        pass
+    if ":" in address:
+        plain, _percent, zone = address.partition("%")
+        try:
+            ipaddress.IPv6Address(plain)
+        except ValueError:
+            raise ValidationError("{0}: {1!r} is not an IPv6 address".format(field_name, address))
+        if _percent and not _ZONE.fullmatch(zone):
+            raise ValidationError("{0}: {1!r} has a zone that is not an interface name".format(field_name, address))
+        return address
+    labels = address.split(".")
+    if all(_INET_ATON_PART.fullmatch(label) for label in labels):
+        raise ValidationError("{0}: {1!r} is read as a number by the resolver (inet_aton: leading zeros are octal, "
+                              "0x is hex, parts may be missing); write the address as four decimal numbers "
+                              "without leading zeros".format(field_name, address))
+    if len(address) > MAX_HOST_BYTES or not all(_HOST_LABEL.fullmatch(label) for label in labels):
+        raise ValidationError("{0}: {1!r} is not an IP address or host name".format(field_name, address))
+    return address
 
 
 @dataclass(frozen=True)
@@ -79,30 +185,41 @@ class Portal:
         return "{0}:{1}".format(self.address, self.port)
 
     @classmethod
-    def from_user(cls, portal: str, port: int | None = None, *,
+    def from_user(cls, portal: str, port=None, *,
                   default_port: int = DEFAULT_ISCSI_PORT, field_name: str = "portal") -> "Portal":
         """Build a portal from module options.
 
         ``portal`` may carry a port (``10.0.0.1:3260``, ``[fe80::1]:3260``); a
-        separate ``port`` that disagrees with it is an error.
+        separate ``port`` (raw: an int or a string of decimal digits) that
+        disagrees with it is an error.
         """
         if not isinstance(portal, str) or not portal.strip():
             raise ValidationError("{0}: an address is required".format(field_name))
-        address, embedded_port, tpgt = _split_portal(portal.strip())
-        if tpgt is not None:
+        port = validate_port(port)
+        text = portal.strip()
+        if "," in text:
             raise ValidationError("{0}: {1!r} carries a portal group tag (,{2}); give the address "
-                                  "and port only".format(field_name, portal, tpgt))
+                                  "and port only".format(field_name, portal, text.rpartition(",")[2]))
+        port_text = None
+        if text.startswith("["):
+            address, bracket, rest = text[1:].partition("]")
+            if not bracket or (rest and not rest.startswith(":")):
+                raise ValidationError("{0}: {1!r} is not [address] or [address]:port".format(field_name, portal))
+            port_text = rest[1:] if rest else None
+        elif text.count(":") == 1:
+            address, _colon, port_text = text.partition(":")
+        else:
+            address = text
+        embedded_port = None
+        if port_text is not None:
+            embedded_port = validate_port(port_text, field_name="{0} (the port in {1!r})".format(field_name, portal))
         if embedded_port is not None and port is not None and embedded_port != port:
             raise ValidationError("{0}: {1!r} names port {2} but port is {3}".format(
                 field_name, portal, embedded_port, port))
         effective = embedded_port if embedded_port is not None else port
         if effective is None:
             effective = default_port
-        if not 0 < effective < 65536:
-            raise ValidationError("port: {0} is not a TCP port (1-65535)".format(effective))
-        if not (_IPV4.match(address) or _IPV6.match(address) or _HOST.match(address)):
-            raise ValidationError("{0}: {1!r} is not an IP address or host name".format(field_name, address))
-        return cls(address=address, port=effective)
+        return cls(address=validate_address(address, field_name=field_name), port=effective)
 
     @classmethod
     def from_iscsiadm(cls, text: str) -> tuple:

@@ -49,32 +49,68 @@ def test_portal_from_user(text, port, expected):
     ("192.168.77.10:3260", 3261, "names port 3260 but port is 3261"),
     ("192.168.77.10:3260,1", None, "portal group tag"),
     ("", None, "an address is required"),
-    ("192.168.77.10", 70000, "is not a TCP port"),
+    ("192.168.77.10", 70000, "port: must be a TCP port"),
     ("bad host!", None, "is not an IP address or host name"),
-    ("192.168.77.10:abc", None, "not a number"),
+    ("192.168.77.10:abc", None, "plain decimal digits"),
+    ("192.168.77.10:03260", None, "plain decimal digits"),
+    ("192.168.77.10:\u0663\u0662\u0666\u0660", None, "plain decimal digits"),
+    ("192.168.77.10", "03260", "port: must be a TCP port"),
+    ("192.168.77.10", True, "port: must be a TCP port"),
+    ("192.168.77.10", 3260.0, "port: must be a TCP port"),
+    ("192.168.77.10,abc", None, "portal group tag"),
+    ("[fd00:77::10]junk", None, "is not .address. or .address.:port"),
+    ("[fd00:77::10]:32x", None, "plain decimal digits"),
+    ("fd00:77::10::1", None, "is not an IPv6 address"),
+    # the resolver (inet_aton) reads these as numbers: another address than the one written
+    ("010.0.0.1", None, "is read as a number"),
+    ("127.1", None, "is read as a number"),
+    ("0x7f.0.0.1", None, "is read as a number"),
+    ("2130706433", None, "is read as a number"),
+    ("300.1.1.1", None, "is read as a number"),
+    ("\u0661.2.3.4", None, "is not an IP address or host name"),
+    ("a" * 254, None, "is not an IP address or host name"),
+    ("../x", None, "is not an IP address or host name"),
 ])
 def test_portal_from_user_rejects(text, port, fragment):
     with pytest.raises(errors.ValidationError, match=fragment):
         Portal.from_user(text, port)
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("iqn.2026-11.test.lab:tgt1", True),
-    ("iqn.1992-04.com.emc:cx.apm00.a0", True),
-    ("eui.02004567A425678D", True),
-    ("naa.52004567BA64678D", True),
-    ("iqn.2026-13.test.lab:tgt1", False),
-    ("foo", False),
-    ("/", False),
-    ("iqn.2026-11.test.lab:" + "x" * 300, False),
-    ("iqn.2026-11.test lab:tgt1", False),
+@pytest.mark.parametrize("name, verdict", [
+    ("iqn.2026-11.test.lab:tgt1", "ok"),
+    ("iqn.1992-04.com.emc:cx.apm00.a0", "ok"),
+    ("eui.02004567A425678D", "ok"),
+    ("naa.52004567BA64678D", "ok"),
+    # names SCST accepts: used, with a warning
+    ("iqn.2026-13.test.lab:tgt1", "in RFC 3720 form"),
+    ("foo", "in RFC 3720 form"),
+    ("target#1", "in RFC 3720 form"),
+    ("iqn.2026-11.test.lab:" + "x" * 210, "longer than the 223 bytes"),
+    # names open-iscsi cannot keep: refused
+    ("/", "must not contain '/'"),
+    ("a/../../etc", "must not contain '/'"),
+    ("..", "be '.' or '..'"),
+    (".", "be '.' or '..'"),
+    ("", "an iSCSI name is required"),
+    ("iqn.2026-11.test.lab:" + "x" * 300, "longer than 254 bytes"),
+    ("iqn.2026-11.test lab:tgt1", "whitespace or control"),
+    ("iqn.2026-11.test.lab:tgt1\n", "whitespace or control"),
+    ("iqn.2026-11.test.lab:\x00", "whitespace or control"),
+    ("iqn.2026-11.test.lab:\u2028", "whitespace or control"),
+    ("iqn.2026-11.test.lab:\u200b", "invisible formatting"),
 ])
-def test_validate_iscsi_name(name, ok):
-    if ok:
-        assert validate_iscsi_name(name) == name
+def test_validate_iscsi_name(name, verdict):
+    warnings = []
+    if verdict == "ok":
+        assert validate_iscsi_name(name, warnings=warnings) == name
+        assert warnings == []
+    elif verdict.startswith(("in RFC", "longer than the")):
+        assert validate_iscsi_name(name, warnings=warnings) == name
+        assert any(name in w and verdict in w for w in warnings), warnings
     else:
-        with pytest.raises(errors.ValidationError, match="target"):
-            validate_iscsi_name(name)
+        with pytest.raises(errors.ValidationError, match="^target: ") as caught:
+            validate_iscsi_name(name, warnings=warnings)
+        assert verdict in str(caught.value)
 
 
 def test_parse_node_list_from_lab_discovery():

@@ -291,7 +291,24 @@ def test_any_node_setting_booleans_and_numbers(run_module, iscsiadm_fake):
 
 
 @pytest.mark.parametrize("extra, fragment", [
-    ({"target": "foo"}, "target: 'foo' is not an iSCSI name"),
+    ({"target": "foo/../bar"}, "target: 'foo/../bar' must not contain '/'"),
+    ({"target": "iqn.2026-11.test.lab:a b"}, "target: 'iqn.2026-11.test.lab:a b' must not contain whitespace"),
+    ({"iface": "../default"}, "iface: '../default' must not contain '/'"),
+    ({"iface": "x" * 65}, "iface: '" + "x" * 65 + "' is longer than 64 bytes"),
+    ({"port": "010"}, "port: must be a TCP port"),
+    ({"portal": "010.0.0.1"}, "portal: '010.0.0.1' is read as a number"),
+    ({"chap_username": "u", "chap_password": "short-pw"}, "chap_password: must be at least 12 characters"),
+    ({"chap_username": "u", "chap_password": "has=equals-in-it"}, "chap_password: must not contain whitespace, '='"),
+    ({"chap_username": "u", "chap_password": "line\nbreak-secret"}, "chap_password: must not contain control"),
+    ({"chap_username": "u", "chap_password": " lead-blank-secret"}, "chap_password: must not begin or end"),
+    ({"chap_username": "u", "chap_password": "p" * 256}, "chap_password: is longer than 255 bytes"),
+    ({"chap_username": "u u", "chap_password": "p" * 12}, "chap_username: must not contain whitespace"),
+    ({"chap_username": "u", "chap_password": "p" * 12, "chap_username_in": "t", "chap_password_in": "in-short"},
+     "chap_password_in: must be at least 12 characters"),
+    ({"chap_secret_check": "none", "chap_username": "u", "chap_password": "cr\rsecret"},
+     "chap_password: must not contain control"),
+    ({"settings": {"node.session.timeo.replacement_timeout": "5\nnode.startup = automatic"}},
+     "must not contain control characters or line breaks"),
     ({"portal": "192.168.77.10:3260", "port": 3261}, "names port 3260 but port is 3261"),
     ({"chap_password": "only-a-secret1"}, "chap_username is required"),
     ({"chap_username": "labuser"}, "chap_password is required"),
@@ -311,7 +328,8 @@ def test_bad_requests_fail_before_anything_runs(run_module, iscsiadm_fake, extra
     assert failed
     assert fragment in result["msg"]
     assert iscsiadm_fake.calls == []
-    assert_no_secret(result, "only-a-secret1", "p" * 12)
+    assert_no_secret(result, "only-a-secret1", "p" * 12, "short-pw", "has=equals-in-it", "line\nbreak-secret",
+                     "lead-blank-secret", "in-short", "cr\rsecret")
 
 
 def test_several_iface_records_need_iface(run_module, iscsiadm_fake):
