@@ -22,7 +22,7 @@ extends_documentation_fragment:
 options:
   driver:
     description:
-      - Target driver (a directory under C(targets/): no C(/), blanks, C(;), C(=), not C(.) or C(..)).
+      - Target driver, a directory under C(targets/) - no C(/), blanks, C(;) or C(=), not C(.) or C(..).
     type: str
     default: iscsi
   enabled:

@@ -16,8 +16,9 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import Vali
 
 LUN_MAX = 16383             # SCST refuses a LUN above 16383 (EINVAL)
 DEVICE_NAME_MAX = 64        # vdisk add_device refuses longer names (EINVAL)
-NAME_MAX = 255              # a name that becomes a sysfs file or directory name (VFS NAME_MAX);
-                            # iscsi-scstd also cuts target names at 255 bytes, silently
+# A name that becomes a sysfs file or directory name (VFS NAME_MAX); iscsi-scstd
+# also cuts target names at 255 bytes, silently.
+NAME_MAX = 255
 ISCSI_NAME_MAX = 223        # RFC 3720 3.2.6.1: longer iSCSI names are warned about, not refused
 CHAP_SECRET_MIN = 12        # iscsi-scstd refuses shorter secrets (bytes, as strlen counts them)
 CHAP_SECRET_MAX = 255       # only the first 255 bytes are used by iscsi-scstd and open-iscsi

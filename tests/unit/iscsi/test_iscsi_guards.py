@@ -94,8 +94,8 @@ SECRETS = [
 @pytest.mark.parametrize("module,base", PORT_OPTIONS[:2], ids=["iscsi_node", "iscsi_discovery"])
 @pytest.mark.parametrize("option", ["chap_password", "chap_password_in"])
 @pytest.mark.parametrize("secret,scst_rule,none_rule", SECRETS)
-def test_chap_secret_is_checked_before_iscsiadm_runs_and_never_shown(run_module, iscsiadm_fake, module, base,
-                                                                      option, secret, scst_rule, none_rule):
+def test_chap_secret_is_checked_before_iscsiadm_runs_and_never_shown(
+        run_module, iscsiadm_fake, module, base, option, secret, scst_rule, none_rule):
     chap = {"chap_username": "user1", "chap_password": GOOD}
     if option == "chap_password_in":
         chap.update(chap_username_in="target1", chap_password_in=secret)

@@ -193,9 +193,10 @@ def test_group_name(name):
             return _lexems(data) == ["add", "disk1", "0"]
         return False
 
-    info = _check("group", lambda n, _t: ("scst_group", {"target": TGT, "name": n,
-                                                        "luns": [{"lun": 0, "device": "disk1"}]}, "name"),
-                  name, allowed)
+    def build(n, _tmp):
+        return "scst_group", {"target": TGT, "name": n, "luns": [{"lun": 0, "device": "disk1"}]}, "name"
+
+    info = _check("group", build, name, allowed)
     if info is not None:
         assert info["drivers"]["iscsi"]["targets"][TGT]["groups"][name]["luns"][0]["device"] == "disk1"
 
@@ -208,8 +209,10 @@ def test_initiator_name(name):
         return (path == "targets/iscsi/%s/ini_groups/hosts/initiators/mgmt" % TGT
                 and _lexems(data) == ["add", n])
 
-    info = _check("initiator", lambda n, _t: ("scst_group", {"target": TGT, "name": "hosts", "initiators": [n]},
-                                             "initiators[0]"), name, allowed)
+    def build(n, _tmp):
+        return "scst_group", {"target": TGT, "name": "hosts", "initiators": [n]}, "initiators[0]"
+
+    info = _check("initiator", build, name, allowed)
     if info is not None:
         assert info["drivers"]["iscsi"]["targets"][TGT]["groups"]["hosts"]["initiators"] == [name]
 
@@ -222,8 +225,10 @@ def test_chap_user_name(name):
         return path == "targets/iscsi/mgmt" and _lexems(data) == [
             "add_target_attribute", TGT, "IncomingUser", n, SECRET]
 
-    info = _check("user", lambda n, _t: ("scst_chap", {"target": TGT, "username": n, "password": SECRET},
-                                        "username"), name, allowed)
+    def build(n, _tmp):
+        return "scst_chap", {"target": TGT, "username": n, "password": SECRET}, "username"
+
+    info = _check("user", build, name, allowed)
     if info is not None:
         users = [a["username"] for a in info["drivers"]["iscsi"]["targets"][TGT]["chap"]["incoming"]]
         assert users == [name]
@@ -236,8 +241,10 @@ def test_allowed_portal(name):
     def allowed(n, path, data):
         return path == "targets/iscsi/mgmt" and _lexems(data) == ["add_target_attribute", TGT, "allowed_portal", n]
 
-    info = _check("portal", lambda n, _t: ("scst_target", {"name": TGT, "allowed_portals": [n]},
-                                          "allowed_portals[0]"), name, allowed)
+    def build(n, _tmp):
+        return "scst_target", {"name": TGT, "allowed_portals": [n]}, "allowed_portals[0]"
+
+    info = _check("portal", build, name, allowed)
     if info is not None:
         assert info["drivers"]["iscsi"]["targets"][TGT]["allowed_portals"] == [name]
 
