@@ -1,0 +1,44 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The errors of both halves of the collection (SCST targets, open-iscsi initiators).
+
+Every failure a module reports is a ``ModuleError``; a module's ``main()`` is
+the only place that turns one into ``fail_json`` (``error.result()``).  A bad
+request is a ``ValidationError`` naming the field and the rule, raised before
+anything is changed.  No error ever carries a CHAP secret: callers pass
+``value`` only for values that are not secret.
+"""
+
+from __future__ import annotations
+
+
+class ModuleError(Exception):
+    """Base class: ``details`` are returned to the operator beside the message."""
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.details = details
+
+    @property
+    def msg(self):
+        return str(self.args[0]) if self.args else ""
+
+    def __str__(self):
+        return self.msg
+
+    def result(self):
+        """Keyword arguments for ``fail_json``: the message, then the details."""
+        result = dict(self.details)
+        result["msg"] = self.msg
+        return result
+
+
+class ValidationError(ModuleError):
+    """A request that breaks a rule: ``field`` names the option, ``rule`` says what it must be."""
+
+    def __init__(self, field, rule, value=None):
+        shown = "" if value is None else " (got %r)" % (value,)
+        super().__init__("%s: %s%s" % (field, rule, shown), field=field, rule=rule)
+        self.field = field
+        self.rule = rule

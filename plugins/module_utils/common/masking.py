@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: scst.iscsi contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One way to hide secrets, for both halves of the collection: what replaces a
+secret wherever something is shown (plans, diffs, returned data, errors), and
+the functions that find secrets in nested data."""
+
+from __future__ import annotations
+
+MASK = "********"
+# A secret that a run changes, shown in a diff without showing either value.
+MASK_CHANGED = "******** (changed)"
+
+# Keys whose values are secrets in the collection's nested data
+# (scst.conf-shaped configurations: CHAP accounts are {username, password}).
+SECRET_KEYS = frozenset(("password",))
+
+
+def mask_secrets(data, secret_keys=SECRET_KEYS):
+    """A copy of ``data`` with every non-empty string under a key of ``secret_keys`` masked."""
+    if isinstance(data, dict):
+        return dict((key, MASK if key in secret_keys and isinstance(value, str) and value
+                     else mask_secrets(value, secret_keys)) for key, value in data.items())
+    if isinstance(data, (list, tuple)):
+        return [mask_secrets(item, secret_keys) for item in data]
+    return data
+
+
+def find_secrets(data, secret_keys=SECRET_KEYS):
+    """Every non-empty secret string in ``data`` (for ``AnsibleModule.no_log_values``)."""
+    found = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in secret_keys and isinstance(value, str) and value:
+                found.add(value)
+            else:
+                found |= find_secrets(value, secret_keys)
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            found |= find_secrets(item, secret_keys)
+    return found
