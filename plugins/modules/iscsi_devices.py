@@ -157,12 +157,9 @@ sessions:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver, DeviceWaiter
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import (
-    IscsiError,
-    SessionNotFoundError,
-    ValidationError,
-)
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
     C_LOCALE,
     Iscsiadm,
@@ -211,9 +208,10 @@ def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: b
         validate_iscsi_name(target, warnings=notes)
     portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
     if params["port"] is not None and portal is None:
-        raise ValidationError("port: needs portal")
-    if params["wait_timeout"] < 0 or params["min_devices"] < 0:
-        raise ValidationError("wait_timeout and min_devices: must not be negative")
+        raise ValidationError("port", "needs portal")
+    for option in ("wait_timeout", "min_devices"):
+        if params[option] < 0:
+            raise ValidationError(option, "must not be negative", params[option])
     select = selector(target=target, portal=portal)
     sessions = [session for session in iscsiadm.list_sessions() if select(session)]
     if not sessions:
@@ -266,7 +264,7 @@ def main():
     try:
         changed, result, notes = run(iscsiadm=iscsiadm, waiter=waiter, params=module.params,
                                      check_mode=module.check_mode)
-    except IscsiError as exc:
+    except ModuleError as exc:
         module.fail_json(**exc.result())
     for note in notes:
         module.warn(note)

@@ -164,7 +164,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import IscsiError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, DiscoveryRequest, Initiator
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
@@ -255,7 +255,7 @@ def main():
     try:
         request = build_request(module.params)
         changed, result, plan = run(initiator, request, check_mode=module.check_mode)
-    except IscsiError as exc:
+    except ModuleError as exc:
         module.fail_json(**exc.result())
     for note in plan.notes:
         module.warn(note)

@@ -176,7 +176,7 @@ sessions:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import IscsiError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Initiator
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import mask_settings
@@ -227,7 +227,7 @@ def main():
     try:
         result = gather(initiator=Initiator(iscsiadm=iscsiadm), resolver=DeviceResolver(),
                         node_settings=module.params["node_settings"])
-    except IscsiError as exc:
+    except ModuleError as exc:
         module.fail_json(**exc.result())
     module.exit_json(changed=False, **result)
 

@@ -197,7 +197,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import IscsiError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, Initiator, NodeRequest
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, mask_settings
@@ -274,7 +274,7 @@ def main():
         if not module.check_mode:
             initiator.apply(plan)
         result = outcome(initiator, request, plan, check_mode=module.check_mode)
-    except IscsiError as exc:
+    except ModuleError as exc:
         failure = exc.result()
         # settings written before a failing login (a new CHAP secret) are a change
         failure["changed"] = bool(plan is not None and not module.check_mode

@@ -2,12 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exceptions of the open-iscsi object model.
 
-Every failure the model can report is one of these. Modules turn them into
-``fail_json`` in ``main()`` and nowhere else. A message never contains a CHAP
+Every failure the model can report is one of these, or the common
+``ValidationError`` for a bad request; all are ``ModuleError``s, which modules
+turn into ``fail_json`` in ``main()`` and nowhere else. A message never contains a CHAP
 secret: the command layer scrubs secrets before an exception is built.
 """
 
 from __future__ import annotations
+
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 
 # iscsiadm(8), EXIT STATUS (open-iscsi 2.1.8): code -> (symbol, meaning).
 EXIT_CODES = {
@@ -62,26 +65,8 @@ def describe_exit_code(rc: int) -> str:
     return "iscsiadm exit {0}, {1}: {2}".format(rc, symbol, meaning)
 
 
-class IscsiError(Exception):
-    """Base of every error the initiator model raises."""
-
-    def __init__(self, msg: str, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
-
-    def __str__(self) -> str:
-        return self.msg
-
-    def result(self) -> dict:
-        """Keyword arguments for ``fail_json`` (message first, then details)."""
-        result = {"msg": self.msg}
-        result.update(self.details)
-        return result
-
-
-class ValidationError(IscsiError):
-    """A request is malformed; nothing was changed."""
+class IscsiError(ModuleError):
+    """Base of every error the initiator model raises (a bad request is the common ``ValidationError``)."""
 
 
 class NodeNotFoundError(IscsiError):

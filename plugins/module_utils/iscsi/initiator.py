@@ -14,13 +14,10 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import (
-    NodeNotFoundError,
-    ValidationError,
-)
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, MASK_CHANGED
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import NodeNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
-    MASK,
-    MASK_CHANGED,
     NODE_KEY_SETTINGS,
     SECRET_SETTINGS,
     Portal,
@@ -69,21 +66,23 @@ class Chap:
 
     def validate(self, *, what: str) -> None:
         if self.check not in CHAP_CHECKS:
-            raise ValidationError("chap_secret_check: must be one of {0}, not {1!r}".format(
-                ", ".join(CHAP_CHECKS), self.check))
+            raise ValidationError("chap_secret_check", "must be one of " + ", ".join(CHAP_CHECKS), self.check)
         if not self.requested:
             return
         if self.username is None:
-            raise ValidationError("{0}: chap_username is required when any other CHAP option is set".format(what))
+            raise ValidationError("chap_username", "is required when any other CHAP option is set (for {0})".format(
+                what))
         if self.username == "":
             if self.password or self.username_in or self.password_in:
-                raise ValidationError("{0}: chap_username is empty (CHAP off) but other CHAP options are "
-                                      "set".format(what))
+                raise ValidationError("chap_username", "is empty (CHAP off) but other CHAP options are set (for "
+                                                       "{0})".format(what))
             return
         if not self.password:
-            raise ValidationError("{0}: chap_password is required with chap_username".format(what))
+            raise ValidationError("chap_password", "is required with chap_username (for {0})".format(what))
         if bool(self.username_in) != bool(self.password_in):
-            raise ValidationError("{0}: mutual CHAP needs both chap_username_in and chap_password_in".format(what))
+            missing = "chap_password_in" if self.username_in else "chap_username_in"
+            raise ValidationError(missing, "mutual CHAP needs both chap_username_in and chap_password_in (for "
+                                           "{0})".format(what))
         for option, value in (("chap_username", self.username), ("chap_username_in", self.username_in)):
             if value:
                 self._check(option, value, what=what, secret=False)
@@ -91,24 +90,24 @@ class Chap:
             if value:
                 self._check(option, value, what=what, secret=True)
         if self.password_in and self.password_in == self.password:
-            raise ValidationError("{0}: chap_password_in must differ from chap_password (targets reject "
-                                  "mutual CHAP with one secret)".format(what))
+            raise ValidationError("chap_password_in", "must differ from chap_password (targets reject mutual "
+                                                      "CHAP with one secret) (for {0})".format(what))
 
     def _check(self, option: str, value, *, what: str, secret: bool) -> None:
         """One CHAP name or secret; a secret is never part of the message."""
-        shown = "" if secret else " {0!r}".format(value)
         if not isinstance(value, str):
-            raise ValidationError("{0}: must be a string (for {1})".format(option, what))
+            raise ValidationError(option, "must be a string (for {0})".format(what))
+        shown = "" if secret else "{0!r} ".format(value)
         # Inner blanks are open-iscsi's business (the SCST check below refuses them).
         if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in value):
-            raise ValidationError("{0}:{1} must not contain control characters or line breaks (open-iscsi keeps "
-                                  "it on one line of the record) (for {2})".format(option, shown, what))
+            raise ValidationError(option, "{0}must not contain control characters or line breaks (open-iscsi keeps "
+                                          "it on one line of the record) (for {1})".format(shown, what))
         if value != value.strip():
-            raise ValidationError("{0}:{1} must not begin or end with a blank (open-iscsi strips it from the "
-                                  "record) (for {2})".format(option, shown, what))
+            raise ValidationError(option, "{0}must not begin or end with a blank (open-iscsi strips it from the "
+                                          "record) (for {1})".format(shown, what))
         if len(value.encode("utf-8")) > MAX_SECRET_LENGTH:
-            raise ValidationError("{0}: is longer than {1} bytes (open-iscsi keeps no more) (for {2})".format(
-                option, MAX_SECRET_LENGTH, what))
+            raise ValidationError(option, "is longer than {0} bytes (open-iscsi keeps no more) (for {1})".format(
+                MAX_SECRET_LENGTH, what))
         if self.check != "scst":
             return
         try:
@@ -116,9 +115,11 @@ class Chap:
                 scst_values.chap_secret(option, value)
             else:
                 scst_values.chap_user(option, value)
-        except ScstValidationError as exc:
-            raise ValidationError("{0} (for {1}: SCST targets refuse it; set chap_secret_check=none for a "
-                                  "target that takes it)".format(exc, what))
+        except (ScstValidationError, ValidationError) as exc:
+            # The SCST rule; for a name also the name it was given, never a secret.
+            rule = exc.rule if secret else str(exc)[len(exc.field) + 2:]
+            raise ValidationError(option, "{0} (for {1}: SCST targets refuse it; set chap_secret_check=none for a "
+                                          "target that takes it)".format(rule, what))
 
     def settings(self, prefix: str) -> dict:
         """The record settings that make the record match these credentials exactly."""
@@ -187,35 +188,34 @@ class NodeRequest:
             validate_iface(self.iface)
         what = "target {0} at portal {1}".format(self.target, self.portal)
         if self.state not in ("present", "absent"):
-            raise ValidationError("state: must be present or absent, not {0!r}".format(self.state))
+            raise ValidationError("state", "must be present or absent", self.state)
         if self.state == "absent" and self.login:
-            raise ValidationError("login: cannot be true with state=absent")
+            raise ValidationError("login", "cannot be true with state=absent")
         if self.startup is not None and self.startup not in STARTUP_CHOICES:
-            raise ValidationError("startup: must be one of {0}, not {1!r}".format(
-                ", ".join(STARTUP_CHOICES), self.startup))
+            raise ValidationError("startup", "must be one of " + ", ".join(STARTUP_CHOICES), self.startup)
         self.chap.validate(what=what)
         for name, value in self.settings.items():
             if not isinstance(name, str) or not name.startswith("node."):
-                raise ValidationError("settings: {0!r} is not a node.* setting".format(name))
+                raise ValidationError("settings", "{0!r} is not a node.* setting".format(name))
             if name in NODE_KEY_SETTINGS:
-                raise ValidationError("settings: {0} identifies the record and cannot be changed".format(name))
+                raise ValidationError("settings", "{0} identifies the record and cannot be changed".format(name))
             if name in SECRET_SETTINGS:
-                raise ValidationError("settings: set {0} with chap_password/chap_password_in, which are kept "
-                                      "out of logs".format(name))
+                raise ValidationError("settings", "set {0} with chap_password/chap_password_in, which are kept out "
+                                                  "of logs".format(name))
             if name.startswith("node.session.auth.") and self.chap.requested:
-                raise ValidationError("settings: {0} conflicts with the chap_* options; use one or the "
-                                      "other".format(name))
+                raise ValidationError("settings", "{0} conflicts with the chap_* options; use one or the "
+                                                  "other".format(name))
             if name == "node.startup" and self.startup is not None and setting_value(value) != self.startup:
-                raise ValidationError("settings: node.startup={0} conflicts with startup={1}".format(
+                raise ValidationError("settings", "node.startup={0} conflicts with startup={1}".format(
                     setting_value(value), self.startup))
             if isinstance(value, (dict, list)):
-                raise ValidationError("settings: {0} must be a single value".format(name))
+                raise ValidationError("settings", "{0} must be a single value".format(name))
             text = setting_value(value)
             if any(unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp") for char in name + text) or \
                     text != text.strip():
-                raise ValidationError("settings: {0!r}: names and values must not contain control characters or "
-                                      "line breaks, nor begin or end with a blank (open-iscsi keeps each setting "
-                                      "on one line of the record)".format(name))
+                raise ValidationError("settings", "{0!r}: names and values must not contain control characters or "
+                                                  "line breaks, nor begin or end with a blank (open-iscsi keeps each "
+                                                  "setting on one line of the record)".format(name))
         return warnings
 
     def desired_settings(self) -> dict:
@@ -237,13 +237,13 @@ class DiscoveryRequest:
 
     def validate(self) -> None:
         if self.kind not in ("sendtargets", "isns"):
-            raise ValidationError("type: must be sendtargets or isns, not {0!r}".format(self.kind))
+            raise ValidationError("type", "must be sendtargets or isns", self.kind)
         if self.state not in ("present", "absent"):
-            raise ValidationError("state: must be present or absent, not {0!r}".format(self.state))
+            raise ValidationError("state", "must be present or absent", self.state)
         if self.kind == "isns" and self.chap.requested:
-            raise ValidationError("chap_*: open-iscsi has no CHAP for iSNS discovery; use type=sendtargets")
+            raise ValidationError("chap_*", "open-iscsi has no CHAP for iSNS discovery; use type=sendtargets")
         if self.prune and not self.discover:
-            raise ValidationError("prune: needs discover=true (records are pruned by a discovery)")
+            raise ValidationError("prune", "needs discover=true (records are pruned by a discovery)")
         self.chap.validate(what="discovery portal {0}".format(self.portal))
 
     def desired_settings(self) -> dict:
@@ -296,8 +296,8 @@ class Initiator:
             return None
         if len(records) > 1:
             names = sorted(record.get("iface.iscsi_ifacename", "?") for record in records)
-            raise ValidationError("iface: target {0} at portal {1} has {2} records (ifaces {3}); name one with "
-                                  "iface".format(target, portal, len(records), ", ".join(names)))
+            raise ValidationError("iface", "target {0} at portal {1} has {2} records (ifaces {3}); name one with "
+                                           "iface".format(target, portal, len(records), ", ".join(names)))
         return records[0]
 
     def sessions(self) -> list:
@@ -392,7 +392,7 @@ class Initiator:
                 in_use = self._sessions_discovered_through(portal)
                 if in_use:
                     raise ValidationError(
-                        "state=absent: deleting the discovery record of {0} also deletes the node records found "
+                        "state", "absent deletes the discovery record of {0} and with it the node records found "
                         "through it, and these are logged in: {1}; log out first (scst.iscsi.iscsi_node "
                         "login=false)".format(where, ", ".join(in_use)))
                 plan.add("delete_discovery", "delete the {0} record and the node records found through it".format(

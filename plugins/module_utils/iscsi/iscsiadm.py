@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import errors
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
-    MASK,
     SECRET_SETTINGS,
     parse_discovery_list,
     parse_node_list,

@@ -13,16 +13,14 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import mask_secrets
 
 DEFAULT_ISCSI_PORT = 3260
 DEFAULT_ISNS_PORT = 3205
 
-# What iscsiadm prints instead of a secret, and for an empty value.
-MASK = "********"
+# What iscsiadm prints for an empty value (a secret it prints as common.masking.MASK).
 EMPTY = "<empty>"
-# Shown in a diff when a secret will be replaced: the value itself never is.
-MASK_CHANGED = "******** (changed)"
 
 SECRET_SETTINGS = frozenset((
     "node.session.auth.password",
@@ -81,17 +79,17 @@ def validate_iscsi_name(name: str, *, field_name: str = "target", warnings: list
     database) and more than 254 bytes (open-iscsi keeps no more).
     """
     if not isinstance(name, str) or not name:
-        raise ValidationError("{0}: an iSCSI name is required".format(field_name))
+        raise ValidationError(field_name, "an iSCSI name is required")
     reason = unsafe_character(name)
     if reason:
-        raise ValidationError("{0}: {1!r} must not contain {2}".format(field_name, name, reason))
+        raise ValidationError(field_name, "{0!r} must not contain {1}".format(name, reason))
     if "/" in name or name in (".", ".."):
-        raise ValidationError("{0}: {1!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the record "
-                              "in a directory named after it)".format(field_name, name))
+        raise ValidationError(field_name, "{0!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the "
+                                          "record in a directory named after it)".format(name))
     size = len(name.encode("utf-8"))
     if size > MAX_RECORD_NAME_BYTES:
-        raise ValidationError("{0}: {1!r} is longer than {2} bytes (open-iscsi keeps no more)".format(
-            field_name, name, MAX_RECORD_NAME_BYTES))
+        raise ValidationError(field_name, "{0!r} is longer than {1} bytes (open-iscsi keeps no more)".format(
+            name, MAX_RECORD_NAME_BYTES))
     if warnings is not None:
         if not (_IQN.fullmatch(name) or _EUI.fullmatch(name) or _NAA.fullmatch(name)):
             warnings.append("{0}: {1!r} is not an iSCSI name in RFC 3720 form (iqn.YYYY-MM.reverse.domain"
@@ -106,16 +104,16 @@ def validate_iscsi_name(name: str, *, field_name: str = "target", warnings: list
 def validate_iface(name, *, field_name: str = "iface") -> str:
     """An open-iscsi iface name: a file of /etc/iscsi/ifaces and a directory of a node record."""
     if not isinstance(name, str) or not name:
-        raise ValidationError("{0}: must be a non-empty string".format(field_name))
+        raise ValidationError(field_name, "must be a non-empty string")
     reason = unsafe_character(name)
     if reason:
-        raise ValidationError("{0}: {1!r} must not contain {2}".format(field_name, name, reason))
+        raise ValidationError(field_name, "{0!r} must not contain {1}".format(name, reason))
     if "/" in name or name in (".", ".."):
-        raise ValidationError("{0}: {1!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the iface "
-                              "in a file named after it)".format(field_name, name))
+        raise ValidationError(field_name, "{0!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the "
+                                          "iface in a file named after it)".format(name))
     if len(name.encode("utf-8")) > MAX_IFACE_BYTES:
-        raise ValidationError("{0}: {1!r} is longer than {2} bytes (open-iscsi keeps no more)".format(
-            field_name, name, MAX_IFACE_BYTES))
+        raise ValidationError(field_name, "{0!r} is longer than {1} bytes (open-iscsi keeps no more)".format(
+            name, MAX_IFACE_BYTES))
     return name
 
 
@@ -125,16 +123,16 @@ def validate_port(value, *, field_name: str = "port"):
     Ansible's int conversion would have changed (C(010), C(+1), C(1e3), C( 1))."""
     if value is None:
         return None
-    rule = "{0}: must be a TCP port, a whole number from 1 to 65535".format(field_name)
+    rule = "must be a TCP port, a whole number from 1 to 65535"
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValidationError("{0}, not {1!r}".format(rule, value))
+        raise ValidationError(field_name, rule, value)
     if isinstance(value, str):
         if not _PORT.fullmatch(value):
-            raise ValidationError("{0} in plain decimal digits (no sign, blanks, leading zeros, exponent or hex), "
-                                  "not {1!r}".format(rule, value))
+            raise ValidationError(field_name, rule + " in plain decimal digits (no sign, blanks, leading zeros, "
+                                  "exponent or hex)", value)
         value = int(value)
     if not isinstance(value, int) or not 0 < value < 65536:
-        raise ValidationError("{0}, not {1!r}".format(rule, value))
+        raise ValidationError(field_name, rule, value)
     return value
 
 
@@ -154,17 +152,17 @@ def validate_address(address: str, *, field_name: str = "portal") -> str:
         try:
             ipaddress.IPv6Address(plain)
         except ValueError:
-            raise ValidationError("{0}: {1!r} is not an IPv6 address".format(field_name, address))
+            raise ValidationError(field_name, "{0!r} is not an IPv6 address".format(address))
         if _percent and not _ZONE.fullmatch(zone):
-            raise ValidationError("{0}: {1!r} has a zone that is not an interface name".format(field_name, address))
+            raise ValidationError(field_name, "{0!r} has a zone that is not an interface name".format(address))
         return address
     labels = address.split(".")
     if all(_INET_ATON_PART.fullmatch(label) for label in labels):
-        raise ValidationError("{0}: {1!r} is read as a number by the resolver (inet_aton: leading zeros are octal, "
-                              "0x is hex, parts may be missing); write the address as four decimal numbers "
-                              "without leading zeros".format(field_name, address))
+        raise ValidationError(field_name, "{0!r} is read as a number by the resolver (inet_aton: leading zeros are "
+                                          "octal, 0x is hex, parts may be missing); write the address as four "
+                                          "decimal numbers without leading zeros".format(address))
     if len(address) > MAX_HOST_BYTES or not all(_HOST_LABEL.fullmatch(label) for label in labels):
-        raise ValidationError("{0}: {1!r} is not an IP address or host name".format(field_name, address))
+        raise ValidationError(field_name, "{0!r} is not an IP address or host name".format(address))
     return address
 
 
@@ -194,17 +192,17 @@ class Portal:
         disagrees with it is an error.
         """
         if not isinstance(portal, str) or not portal.strip():
-            raise ValidationError("{0}: an address is required".format(field_name))
+            raise ValidationError(field_name, "an address is required")
         port = validate_port(port)
         text = portal.strip()
         if "," in text:
-            raise ValidationError("{0}: {1!r} carries a portal group tag (,{2}); give the address "
-                                  "and port only".format(field_name, portal, text.rpartition(",")[2]))
+            raise ValidationError(field_name, "{0!r} carries a portal group tag (,{1}); give the address and port "
+                                              "only".format(portal, text.rpartition(",")[2]))
         port_text = None
         if text.startswith("["):
             address, bracket, rest = text[1:].partition("]")
             if not bracket or (rest and not rest.startswith(":")):
-                raise ValidationError("{0}: {1!r} is not [address] or [address]:port".format(field_name, portal))
+                raise ValidationError(field_name, "{0!r} is not [address] or [address]:port".format(portal))
             port_text = rest[1:] if rest else None
         elif text.count(":") == 1:
             address, _colon, port_text = text.partition(":")
@@ -214,8 +212,8 @@ class Portal:
         if port_text is not None:
             embedded_port = validate_port(port_text, field_name="{0} (the port in {1!r})".format(field_name, portal))
         if embedded_port is not None and port is not None and embedded_port != port:
-            raise ValidationError("{0}: {1!r} names port {2} but port is {3}".format(
-                field_name, portal, embedded_port, port))
+            raise ValidationError(field_name, "{0!r} names port {1} but port is {2}".format(
+                portal, embedded_port, port))
         effective = embedded_port if embedded_port is not None else port
         if effective is None:
             effective = default_port
@@ -240,7 +238,7 @@ def _split_portal(text: str) -> tuple:
     if text.count(":") == 1:
         address, _colon, port_text = text.partition(":")
         if not port_text.isdigit():
-            raise ValidationError("portal: {0!r} has a port that is not a number".format(text))
+            raise ValidationError("portal", "{0!r} has a port that is not a number".format(text))
         return address, int(port_text), tpgt
     # A bare IPv6 address (several colons) or a plain address.
     return text, None, tpgt
@@ -477,11 +475,5 @@ def parse_initiator_file(text: str) -> dict:
 
 
 def mask_settings(settings: dict) -> dict:
-    """Copy ``settings`` with every secret replaced by ``********`` (empty stays empty)."""
-    masked = {}
-    for name, value in settings.items():
-        if name in SECRET_SETTINGS and value:
-            masked[name] = MASK
-        else:
-            masked[name] = value
-    return masked
+    """Copy ``settings`` with every secret setting replaced by ``MASK`` (empty stays empty)."""
+    return mask_secrets(settings, SECRET_SETTINGS)

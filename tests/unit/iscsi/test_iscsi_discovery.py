@@ -198,7 +198,7 @@ def test_isns_uses_its_own_port(run_module, iscsiadm_fake):
 @pytest.mark.parametrize("extra, fragment", [
     ({"type": "isns", "chap_username": "u", "chap_password": "secret-secret"}, "no CHAP for iSNS"),
     ({"prune": True, "discover": False}, "prune: needs discover=true"),
-    ({"chap_username": "discovery"}, "chap_password is required"),
+    ({"chap_username": "discovery"}, "chap_password: is required"),
     ({"portal": "192.168.77.10:3260", "port": 3205}, "names port 3260 but port is 3205"),
 ])
 def test_bad_requests_fail_before_anything_runs(run_module, iscsiadm_fake, extra, fragment):

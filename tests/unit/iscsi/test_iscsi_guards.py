@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from iscsi_unit_support import NO_RECORDS, NO_SESSIONS, PORTAL, assert_no_secret, fixture_text
 
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
 from ansible_collections.scst.iscsi.plugins.modules import iscsi_devices, iscsi_discovery, iscsi_node

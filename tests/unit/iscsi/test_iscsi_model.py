@@ -17,6 +17,7 @@ from iscsi_unit_support import (
     fixture_text,
 )
 
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import errors
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
@@ -72,7 +73,7 @@ def test_portal_from_user(text, port, expected):
     ("../x", None, "is not an IP address or host name"),
 ])
 def test_portal_from_user_rejects(text, port, fragment):
-    with pytest.raises(errors.ValidationError, match=fragment):
+    with pytest.raises(ValidationError, match=fragment):
         Portal.from_user(text, port)
 
 
@@ -108,7 +109,7 @@ def test_validate_iscsi_name(name, verdict):
         assert validate_iscsi_name(name, warnings=warnings) == name
         assert any(name in w and verdict in w for w in warnings), warnings
     else:
-        with pytest.raises(errors.ValidationError, match="^target: ") as caught:
+        with pytest.raises(ValidationError, match="^target: ") as caught:
             validate_iscsi_name(name, warnings=warnings)
         assert verdict in str(caught.value)
 
