@@ -215,8 +215,8 @@ def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) ->
         if request.discover:
             preview = initiator.preview_discovery(request, plan)
             if preview is None:
-                plan.notes.append("check mode: the discovery record is new or its CHAP settings change, so the "
-                                  "portal was not asked which targets it would report")
+                plan.warnings.append("check mode: the discovery record is new or its CHAP settings change, so "
+                                     "the portal was not asked which targets it would report")
             else:
                 targets, added, removed = preview
     else:
@@ -257,8 +257,8 @@ def main():
         changed, result, plan = run(initiator, request, check_mode=module.check_mode)
     except ModuleError as exc:
         module.fail_json(**exc.result())
-    for note in plan.notes:
-        module.warn(note)
+    for warning in plan.warnings:
+        module.warn(warning)
     if module._diff:
         diff = plan.diff()
         diff["before"] = dict(diff["before"], node_records_added=[], node_records_removed=[])

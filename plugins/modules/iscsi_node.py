@@ -277,11 +277,10 @@ def main():
     except ModuleError as exc:
         failure = exc.result()
         # settings written before a failing login (a new CHAP secret) are a change
-        failure["changed"] = bool(plan is not None and not module.check_mode
-                                  and any(step.done for step in plan.steps if step.action != "discover"))
+        failure["changed"] = bool(plan is not None and not module.check_mode and plan.applied())
         module.fail_json(**failure)
-    for note in plan.notes:
-        module.warn(note)
+    for warning in plan.warnings:
+        module.warn(warning)
     if module._diff:
         result["diff"] = plan.diff()
     module.exit_json(changed=plan.changed, **result)

@@ -16,6 +16,34 @@ MASK_CHANGED = "******** (changed)"
 SECRET_KEYS = frozenset(("password",))
 
 
+def mask_text(text, secrets):
+    """``text`` with every character that belongs to an occurrence of a secret hidden.
+
+    Each run of such characters becomes one MASK. Replacing secret after secret
+    would not do: in ``=;;;`` with the secrets ``;;`` and ``=;``, masking ``;;``
+    first breaks ``=;`` apart and leaves ``=`` and ``;`` beside the mask.
+    """
+    if not text:
+        return text
+    hidden = [False] * len(text)
+    for secret in secrets:
+        if not secret:
+            continue
+        start = text.find(secret)
+        while start >= 0:
+            hidden[start:start + len(secret)] = [True] * len(secret)
+            start = text.find(secret, start + 1)
+    if not any(hidden):
+        return text
+    shown = []
+    for index, char in enumerate(text):
+        if not hidden[index]:
+            shown.append(char)
+        elif index == 0 or not hidden[index - 1]:
+            shown.append(MASK)
+    return "".join(shown)
+
+
 def mask_secrets(data, secret_keys=SECRET_KEYS):
     """A copy of ``data`` with every non-empty string under a key of ``secret_keys`` masked."""
     if isinstance(data, dict):

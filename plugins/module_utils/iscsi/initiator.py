@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common import plan as common_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, MASK_CHANGED
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import NodeNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
@@ -133,38 +134,20 @@ class Chap:
                 prefix + ".password_in": self.password_in or ""}
 
 
-@dataclass
-class Step:
-    """One change. ``description`` is safe to show; ``params`` may hold secrets."""
+class Step(common_plan.Step):
+    """One iscsiadm operation: ``action`` names it, ``params`` are its arguments (they may
+    hold secrets and are never shown; the description shows secrets masked)."""
 
-    action: str
-    description: str
-    params: dict = field(default_factory=dict)
-    # After apply: whether the step changed anything (a login that finds the
-    # session already there, exit 15, did not).
-    done: bool | None = None
+    def __init__(self, action: str, description: str, params: dict):
+        # A discovery adds records; the caller counts those, not the step.
+        super().__init__(description, changes=action != "discover")
+        self.action = action
+        self.params = params
 
 
-@dataclass
-class Plan:
-    steps: list = field(default_factory=list)
-    before: dict = field(default_factory=dict)
-    after: dict = field(default_factory=dict)
-    notes: list = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        """Planned changes; once applied, the changes that took place."""
-        return any(step.done is not False for step in self.steps if step.action != "discover")
-
+class Plan(common_plan.Plan):
     def add(self, action: str, description: str, **params) -> None:
-        self.steps.append(Step(action=action, description=description, params=params))
-
-    def descriptions(self) -> list:
-        return [step.description for step in self.steps]
-
-    def diff(self) -> dict:
-        return {"before": self.before, "after": self.after}
+        self.append(Step(action, description, params))
 
 
 @dataclass
@@ -241,7 +224,8 @@ class DiscoveryRequest:
         if self.state not in ("present", "absent"):
             raise ValidationError("state", "must be present or absent", self.state)
         if self.kind == "isns" and self.chap.requested:
-            raise ValidationError("chap_*", "open-iscsi has no CHAP for iSNS discovery; use type=sendtargets")
+            raise ValidationError("type", "open-iscsi has no CHAP for iSNS discovery; use type=sendtargets or leave "
+                                          "the chap_* options out")
         if self.prune and not self.discover:
             raise ValidationError("prune", "needs discover=true (records are pruned by a discovery)")
         self.chap.validate(what="discovery portal {0}".format(self.portal))
@@ -319,7 +303,7 @@ class Initiator:
         where = "target {0} at portal {1}".format(target, portal)
         record = self.node_record(target=target, portal=portal, iface=iface, secrets=True)
         session = self.session_for(target=target, portal=portal)
-        plan = Plan(notes=warnings)
+        plan = Plan(warnings=warnings)
         desired = request.desired_settings()
 
         if request.state == "absent":
@@ -364,8 +348,8 @@ class Initiator:
                 plan.add("login", "log in to {0} with the new settings".format(where),
                          target=target, portal=portal, iface=iface)
             elif any(name not in NO_RELOGIN_SETTINGS for name in changes):
-                plan.notes.append("{0} is logged in: the changed settings take effect at the next login "
-                                  "(set relogin=true to log in again now)".format(where))
+                plan.warnings.append("{0} is logged in: the changed settings take effect at the next login "
+                                     "(set relogin=true to log in again now)".format(where))
         elif request.login is False and logged_in:
             plan.add("logout", "log out of {0} (sid {1})".format(where, session.sid),
                      target=target, portal=portal, iface=iface)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, mask_text
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import errors
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
     SECRET_SETTINGS,
@@ -64,11 +64,7 @@ class Iscsiadm:
             self._secrets.add(str(value))
 
     def scrub(self, text: str) -> str:
-        if not text:
-            return text
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        return text
+        return mask_text(text, self._secrets)
 
     def _display(self, argv: list) -> list:
         """The argv as it may be shown: the value after ``-n <secret setting> -v`` is masked."""

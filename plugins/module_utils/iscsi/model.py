@@ -117,13 +117,16 @@ def validate_iface(name, *, field_name: str = "iface") -> str:
     return name
 
 
-def validate_port(value, *, field_name: str = "port"):
+def validate_port(value, *, field_name: str = "port", within: str | None = None):
     """A TCP port from what the user wrote (the option is raw): an int, or a
     string of plain decimal digits. Refused: booleans, fractions, and strings
-    Ansible's int conversion would have changed (C(010), C(+1), C(1e3), C( 1))."""
+    Ansible's int conversion would have changed (C(010), C(+1), C(1e3), C( 1)).
+    ``within`` is the option's text when the port was written inside it."""
     if value is None:
         return None
     rule = "must be a TCP port, a whole number from 1 to 65535"
+    if within is not None:
+        rule = "the port in {0!r} {1}".format(within, rule)
     if isinstance(value, bool) or isinstance(value, float):
         raise ValidationError(field_name, rule, value)
     if isinstance(value, str):
@@ -210,7 +213,7 @@ class Portal:
             address = text
         embedded_port = None
         if port_text is not None:
-            embedded_port = validate_port(port_text, field_name="{0} (the port in {1!r})".format(field_name, portal))
+            embedded_port = validate_port(port_text, field_name=field_name, within=portal)
         if embedded_port is not None and port is not None and embedded_port != port:
             raise ValidationError(field_name, "{0!r} names port {1} but port is {2}".format(
                 portal, embedded_port, port))
