@@ -217,6 +217,23 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
                 fail(ENOTDIR, rel)
             return sorted(node.entries())
 
+    def scan(self, rel: str) -> dict:
+        """Entries of a directory with their kind and mode, without following
+        symlinks: ``{name: ("dir" | "link" | "file", mode)}``."""
+        with self.lock:
+            node = self._resolve(rel)
+            if not isinstance(node, Dir):
+                fail(ENOTDIR, rel)
+            out = {}
+            for name, child in node.entries().items():
+                if isinstance(child, Link):
+                    out[name] = ("link", 0)
+                elif isinstance(child, Dir):
+                    out[name] = ("dir", 0)
+                else:
+                    out[name] = ("file", child.mode)
+            return out
+
     def readlink(self, rel: str) -> str:
         with self.lock:
             node = self._resolve(rel, follow=False)

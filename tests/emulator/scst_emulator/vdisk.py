@@ -457,6 +457,20 @@ def vdisk_attr_nodes(emu, dev: Device) -> dict:
     return out
 
 
+def vdisk_attr_node(emu, dev: Device, name: str):
+    """One handler-specific attribute file of a vdisk device, or None (a
+    lookup builds only the file asked for)."""
+    if name == "filename":
+        return _filename_attr(emu, dev) if dev.handler in (F, B, C) else None
+    for spec in (_size_specs(dev.handler) if name in ("size", "size_mb") else VDISK_ATTRS):
+        if spec.name != name:
+            continue
+        if dev.handler not in spec.handlers or (spec.only_if is not None and not spec.only_if(dev)):
+            return None
+        return _make_attr(emu, dev, spec)
+    return None
+
+
 def _make_attr(emu, dev: Device, spec: VSpec) -> Attr:
     def show():
         return keyed(spec.show(dev, spec.name), spec.key(dev, spec.name))
