@@ -141,6 +141,9 @@ def _attr_value(where, value):
         texts = sorted(set(_text("%s[%d]" % (where, i), item) for i, item in enumerate(value)))
         if not texts:
             raise ConfError(where, "a multi-valued attribute needs at least one value")
+        if len(texts) > 1 and "" in texts:
+            raise ConfError(where, "a multi-valued attribute cannot hold an empty value (scst.conf cannot "
+                                   "write it next to other values)")
         return texts[0] if len(texts) == 1 else texts
     return _text(where, value)
 

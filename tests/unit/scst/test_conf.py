@@ -170,6 +170,30 @@ def test_live_200_device_conf_parses():
     assert parse_scst_conf(again) == (config, [])
 
 
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.conf") if p.name.startswith(("scst", "sample"))))
+def test_every_fixture_file_parses_renders_and_reparses_to_the_same_data(name):
+    """scstadmin's own files (scst-lab, scst-200dev from the lab target), an ALUA/multi-driver file in
+    scstadmin's layout, and our golden sample: read, written, read again -> the same data."""
+    config, _report = parse_scst_conf((FIXTURES / name).read_text())
+    again, report = parse_scst_conf(render_scst_conf(config))
+    assert again == config and report == []
+
+
+def test_alua_fixture_reads_every_part():
+    config, report = parse_scst_conf((FIXTURES / "scst-alua.conf").read_text())
+    assert report == []
+    assert config["attributes"] == {"cluster_name": "lab", "setup_id": "0x2a", "threads": "4"}
+    assert config["handlers"]["vdisk_fileio"]["devices"]["disk1"]["attributes"] == {
+        "nv_cache": "1", "pr_file_name": "/var/lib/scst/pr/disk1-alt", "t10_dev_id": "disk1-id"}
+    assert config["drivers"]["qla2x00t"]["targets"]["50:01:43:80:12:34:56:78"]["hw_target"] is True
+    local = config["drivers"]["scst_local"]["targets"]["local1"]
+    assert local["attributes"] == {"session_name": "local1_host"} and "enabled" not in local
+    assert local["groups"]["ig"]["attributes"] == {"addr_method": "FLAT"}
+    assert config["device_groups"]["dg1"]["target_groups"]["peer"] == {
+        "group_id": 2, "state": "standby", "preferred": False, "attributes": {},
+        "targets": {"50:01:43:80:aa:bb:cc:dd": {"rel_tgt_id": 2}}}
+
+
 # --- writer traps -------------------------------------------------------------
 
 def _one_device(attributes, handler="vdisk_fileio", filename="/srv/d.img"):
@@ -647,12 +671,45 @@ SECRETS = st.text(alphabet=st.characters(blacklist_characters='"{}', blacklist_c
                   min_size=4, max_size=20).filter(lambda s: not any(c.isspace() for c in s)).map(lambda s: "@@" + s)
 ATTR_NAMES = st.sampled_from(["prod_id", "t10_vend_id", "usn", "blocksize", "nv_cache", "QueuedCommands",
                               "HeaderDigest", "rel_tgt_id", "alias", "iSNSServer", "io_grouping_type", "x.y:z-1",
-                              "cpu_mask", "read_only", "size_mb"])
-ATTRS = st.dictionaries(ATTR_NAMES, VALUES, max_size=4)
+                              "cpu_mask", "read_only", "size_mb", "setup_id", "cluster_name", "session_name",
+                              "pr_file_name", "weird_attr"])
+# a value, or several (a multi-valued attribute: one line per value; '' cannot be one of several)
+ATTR_VALUES = st.one_of(VALUES, VALUES, st.lists(VALUES.filter(bool), min_size=2, max_size=3, unique=True))
+ATTRS = st.dictionaries(ATTR_NAMES, ATTR_VALUES, max_size=4)
+# names of objects: anything a token can hold (quoted and escaped by the writer)
+HOSTILE_NAMES = st.one_of(NAMES, VALUES.filter(bool))
 CHAP = st.fixed_dictionaries({
     "incoming": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=2),
     "outgoing": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=1),
 })
+
+
+def _without(names):
+    return ATTRS.map(lambda attrs: dict((k, val) for k, val in attrs.items() if k not in names))
+
+
+@st.composite
+def device_groups(draw, device_names, target_names):
+    groups = {}
+    for name in draw(st.lists(HOSTILE_NAMES, max_size=2, unique=True)):
+        target_groups = {}
+        for tg in draw(st.lists(HOSTILE_NAMES, max_size=2, unique=True)):
+            members = {}
+            for member in draw(st.lists(st.one_of(st.sampled_from(target_names or ["t"]), HOSTILE_NAMES),
+                                        max_size=3, unique=True)):
+                members[member] = draw(st.one_of(st.just({}), st.fixed_dictionaries(
+                    {"rel_tgt_id": st.integers(0, 65535)})))
+            group = {"attributes": draw(ATTRS), "targets": members}
+            for key, strategy in (("group_id", st.integers(0, 65535)), ("preferred", st.booleans()),
+                                  ("state", st.sampled_from(["active", "nonoptimized", "standby", "unavailable",
+                                                             "offline", "transitioning"]))):
+                if draw(st.booleans()):
+                    group[key] = draw(strategy)
+            target_groups[tg] = group
+        groups[name] = {"devices": draw(st.lists(st.one_of(st.sampled_from(device_names or ["d"]), HOSTILE_NAMES),
+                                                 max_size=3)),
+                        "attributes": draw(ATTRS), "target_groups": target_groups}
+    return groups
 
 
 @st.composite
@@ -671,26 +728,42 @@ def configs(draw):
         if handler in ("vdisk_fileio", "vdisk_blockio"):
             device["filename"] = "/" + draw(VALUES.filter(lambda s: s.strip() == s))
         handlers.setdefault(handler, {"devices": {}})["devices"][name] = device
+    for handler in draw(st.lists(st.sampled_from(["vdisk_fileio", "vcdrom", "dev_disk"]), max_size=2)):
+        handlers.setdefault(handler, {"devices": {}})["attributes"] = draw(ATTRS)
     luns = st.dictionaries(st.integers(0, 16383),
                            st.fixed_dictionaries({"device": st.sampled_from(device_names or ["missing"]),
-                                                  "read_only": st.booleans()}), max_size=3)
-    targets = {}
-    for suffix in draw(st.lists(NAMES, max_size=3, unique=True)):
-        target = {"attributes": draw(ATTRS.map(lambda a: dict((k, v) for k, v in a.items()))),
-                  "allowed_portals": draw(st.lists(NAMES, max_size=2)),
-                  "chap": draw(CHAP), "luns": draw(luns),
-                  "groups": draw(st.dictionaries(NAMES, st.fixed_dictionaries({
-                      "initiators": st.lists(NAMES.map(lambda n: "iqn.2026-11.com.example:" + n), max_size=3),
-                      "luns": luns, "attributes": ATTRS}), max_size=2))}
+                                                  "read_only": st.booleans(),
+                                                  "attributes": _without(("read_only",))}), max_size=3)
+    drivers = {}
+    target_names = []
+    for driver in ["iscsi"] + draw(st.lists(st.sampled_from(["scst_local", "qla2x00t", "ib_srpt"]), max_size=2,
+                                            unique=True)):
+        targets = {}
+        prefix = "iqn.2026-11.com.example:" if driver == "iscsi" else ""
+        for suffix in draw(st.lists(NAMES, max_size=3, unique=True)):
+            target = {"attributes": draw(ATTRS),
+                      "allowed_portals": draw(st.lists(NAMES, max_size=2)),
+                      "chap": draw(CHAP), "luns": draw(luns),
+                      "groups": draw(st.dictionaries(NAMES, st.fixed_dictionaries({
+                          "initiators": st.lists(NAMES.map(lambda n: "iqn.2026-11.com.example:" + n), max_size=3),
+                          "luns": luns, "attributes": ATTRS}), max_size=2))}
+            enabled = draw(st.one_of(st.none(), st.booleans()))
+            if enabled is not None:
+                target["enabled"] = enabled
+            if driver == "qla2x00t" and draw(st.booleans()):
+                target["hw_target"] = True
+            targets[prefix + suffix] = target
+            target_names.append(prefix + suffix)
+        entry = {"attributes": draw(ATTRS), "chap": draw(CHAP), "targets": targets}
         enabled = draw(st.one_of(st.none(), st.booleans()))
         if enabled is not None:
-            target["enabled"] = enabled
-        targets["iqn.2026-11.com.example:" + suffix] = target
-    driver = {"attributes": draw(ATTRS), "chap": draw(CHAP), "targets": targets}
-    enabled = draw(st.one_of(st.none(), st.booleans()))
-    if enabled is not None:
-        driver["enabled"] = enabled
-    return {"handlers": handlers, "drivers": {"iscsi": driver}}
+            entry["enabled"] = enabled
+        drivers[driver] = entry
+    config = {"attributes": draw(ATTRS), "handlers": handlers, "drivers": drivers,
+              "device_groups": draw(device_groups(device_names, target_names))}
+    if draw(st.booleans()):
+        config["alua_attributes"] = draw(ATTRS)
+    return config
 
 
 def _secrets_of(config):
