@@ -4,6 +4,9 @@ needless reads, robustness (EAGAIN), and Sysfs.scan on a real directory."""
 from __future__ import annotations
 
 import os
+import pathlib
+
+import pytest
 
 from scst_emulator import InProcessBackend, ScstEmulator
 from test_persist_oracle import PORT, T1, rich_host
@@ -81,3 +84,54 @@ def test_os_backend_scan_reports_kinds_and_modes(tmp_path):
     assert sysfs.scan("") == {"link": ("link", 0), "ro": ("file", 0o444), "rw": ("file", 0o644),
                               "sub": ("dir", 0), "wo": ("file", 0o200)}
     assert sysfs.scan("missing") == {} and sysfs.scan("rw") == {}
+
+
+FUSE_WRITES = [
+    ("setup_id", "0x2a"),
+    ("handlers/vdisk_fileio/mgmt", "add_device disk1 filename=/srv/disk1.img;nv_cache=1;blocksize=4096"),
+    ("devices/disk1/prod_id", "Disk One"),
+    ("handlers/vdisk_nullio/mgmt", "add_device null1 size_mb=64"),
+    ("targets/iscsi/mgmt", "add_target " + T1),
+    ("targets/iscsi/mgmt", "add_target_attribute %s IncomingUser host1 host1-secret-123" % T1),
+    ("targets/iscsi/%s/luns/mgmt" % T1, "add disk1 0"),
+    ("targets/iscsi/%s/luns/mgmt" % T1, "add null1 1 read_only=1"),
+    ("targets/iscsi/%s/enabled" % T1, "1"),
+    ("device_groups/mgmt", "create dg1"),
+    ("device_groups/dg1/devices/mgmt", "add disk1"),
+    ("device_groups/dg1/target_groups/mgmt", "create tg1"),
+    ("device_groups/dg1/target_groups/tg1/group_id", "3"),
+    ("device_groups/dg1/target_groups/tg1/mgmt", "add " + T1),
+    ("device_groups/dg1/target_groups/tg1/mgmt", "add remote1"),
+    ("device_groups/dg1/target_groups/tg1/remote1/rel_tgt_id", "9"),
+]
+
+
+def test_reading_through_a_real_mount_equals_reading_in_process(tmp_path):
+    """OsBackend (os.scandir modes and links over the kernel VFS) and the in-process backend read the same."""
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+    import ctypes.util  # pylint: disable=import-outside-toplevel
+    if not os.path.exists("/dev/fuse") or ctypes.util.find_library("fuse") is None:
+        pytest.skip("no FUSE on this machine (/dev/fuse or libfuse2 missing)")
+    emu = ScstEmulator()
+    for path, data in FUSE_WRITES:
+        emu.write(path, data + "\n")
+    expected = read_configuration(LiveTree(Sysfs(InProcessBackend(emu))), mask=False)
+    mnt = tmp_path / "scst_tgt"
+    mnt.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).parents[2] / "emulator"))
+    subprocess.run([sys.executable, "-m", "scst_emulator", "mount", str(mnt), "--scsi-device", "2:0:0:0:5"],
+                   env=env, check=True, timeout=60)
+    try:
+        for path, data in FUSE_WRITES:
+            fd = os.open(str(mnt / path), os.O_WRONLY)
+            try:
+                os.write(fd, (data + "\n").encode())
+            finally:
+                os.close(fd)
+        assert read_configuration(LiveTree(Sysfs(OsBackend(str(mnt)))), mask=False) == expected
+        assert expected["device_groups"]["dg1"]["target_groups"]["tg1"]["targets"] == {
+            T1: {}, "remote1": {"rel_tgt_id": 9}}
+    finally:
+        subprocess.run([sys.executable, "-m", "scst_emulator", "umount", str(mnt)], env=env, check=False,
+                       timeout=60)
