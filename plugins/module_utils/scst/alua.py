@@ -371,7 +371,8 @@ def _plan_attributes(live, plan, path, exists, wanted, field_prefix, phase, labe
         if exists:
             current = live.sysfs.read_attr(join(path, attr))
             if current is None:
-                raise ValidationError("%sattributes.%s" % (field_prefix, attr), "%s has no attribute %s" % (label, attr))
+                raise ValidationError("%sattributes.%s" % (field_prefix, attr),
+                                      "%s has no attribute %s" % (label, attr))
             if current.value.strip() == value:
                 continue
         plan.add(phase, join(path, attr), value, "set %s of %s" % (attr, label))
