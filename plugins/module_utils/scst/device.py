@@ -25,7 +25,7 @@ _PASS_THROUGH_ATTRS = ("threads_num", "threads_pool_type", "max_tgt_dev_commands
 
 def handler_creation_parameters(live, handler):
     """The add_device parameters the handler's mgmt help advertises."""
-    return catalog.parse_parameters_help(live.sysfs.read_text(join("handlers", handler, "mgmt")))
+    return live.creation_params(join("handlers", handler, "mgmt"))
 
 
 class DeviceRequest(object):
