@@ -43,9 +43,11 @@ HEX = "0123456789abcdef"
 class Host(object):
     """A host under construction: management writes, sessions and the secrets."""
 
-    def __init__(self, with_scst_local, ports):
+    def __init__(self, with_scst_local, ports, copy_manager):
         self.with_scst_local = with_scst_local
         self.ports = ports
+        # without the copy manager's LUNs a vdisk is not "exported" and takes a pr_file_name
+        self.copy_manager = copy_manager
         self.writes = []
         self.sessions = []
         self.secrets = {}
@@ -55,7 +57,7 @@ class Host(object):
         self.writes.append((path, data))
 
     def build(self):
-        emu = ScstEmulator(with_scst_local=self.with_scst_local,
+        emu = ScstEmulator(with_scst_local=self.with_scst_local, auto_cm_assignment=self.copy_manager,
                            hw_targets={"qla2x00t": self.ports} if self.ports else {})
         for path, data in self.writes:
             emu.write(path, data)
@@ -125,9 +127,17 @@ def _devices(draw, host):
                 "expl_alua": st.just("1"), "lb_per_pb_exp": st.just("0")})))
         if handler == "vdisk_nullio":
             written.update(draw(st.fixed_dictionaries({}, optional={"read_zero": st.just("1")})))
+        if not host.copy_manager and "cluster_mode" not in params and draw(st.booleans()):
+            written["pr_file_name"] = "/var/lib/scst/pr/other-" + name     # outside the catalog
         for attr, value in sorted(written.items()):
             host.w("%s/%s" % (base, attr), value)
         devices[name] = handler
+    if draw(st.booleans()):
+        # the host's CD-ROM (2:0:0:0, SCSI type 5) assigned to its pass-through handler
+        host.w("handlers/dev_cdrom/mgmt", "add_device 2:0:0:0")
+        if draw(st.booleans()):
+            host.w("devices/2:0:0:0/max_tgt_dev_commands", str(draw(st.integers(1, 63))))
+        devices["2:0:0:0"] = "dev_cdrom"
     return devices
 
 
@@ -272,7 +282,7 @@ def _alua(draw, devices, host):
 
 @st.composite
 def hosts(draw):
-    host = Host(with_scst_local=draw(st.booleans()), ports=draw(st.lists(
+    host = Host(with_scst_local=draw(st.booleans()), copy_manager=draw(st.booleans()), ports=draw(st.lists(
         st.sampled_from(["50:01:43:80:12:34:56:78", "50:01:43:80:12:34:56:79"]), max_size=2, unique=True)))
     root = draw(st.fixed_dictionaries({}, optional={
         "setup_id": st.integers(1, 0xFFFFFFFF).map(hex), "threads": st.integers(3, 8).map(str),
