@@ -39,7 +39,7 @@ options:
         C(dev_disk), ...) its C(attributes) and a C(devices) mapping of device name to C(filename)
         and C(attributes).
       - C(drivers) - per target driver (C(iscsi), C(scst_local), hardware drivers such as
-        C(qla2x00t); never C(copy_manager)) C(enabled), C(attributes), discovery C(chap) (iSCSI:
+        C(qla2x00t); never C(copy_manager)) C(enabled), C(attributes), discovery C(chap) (iSCSI -
         C(incoming) and C(outgoing) lists of C(username)/C(password)) and C(targets); per target
         C(enabled), C(attributes), C(allowed_portals) (iSCSI), C(chap) (iSCSI), C(luns) (a mapping
         of LUN number to C(device), C(read_only) and C(attributes)) and C(groups) (per group
