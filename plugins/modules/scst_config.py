@@ -49,7 +49,8 @@ options:
         C(target_groups); per target group C(group_id) (1 to 65535), C(state) (C(active),
         C(nonoptimized), C(standby), C(unavailable), C(offline), C(transitioning)), C(preferred),
         C(attributes) and C(targets) - a target of this host by name (C({})), a target of another
-        node with its C(rel_tgt_id).
+        node with its C(rel_tgt_id). C(alua_attributes) - attributes of C(device_groups) itself
+        (SCST has none today).
       - Attributes the module knows (those of M(scst.iscsi.scst_device), M(scst.iscsi.scst_target),
         ...) are checked and normalised; any other attribute is carried as the exact string SCST
         shows and compared as such. A device or target attribute that the handler or driver lists
