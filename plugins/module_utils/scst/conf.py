@@ -1032,8 +1032,8 @@ class _Interpreter(object):
             elif key == "state":
                 group["state"] = self.single(what, key, branch)
                 if group["state"] not in ALUA_STATES:
-                    self.error(branch.line, "%s: state %r is not one of %s" % (what, group["state"],
-                                                                              ", ".join(ALUA_STATES)))
+                    self.error(branch.line, "%s: state %r is not one of %s"
+                               % (what, group["state"], ", ".join(ALUA_STATES)))
                     group["state"] = "active"
             elif key == "preferred":
                 group["preferred"] = self.flag(what, key, branch)
