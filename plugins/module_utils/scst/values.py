@@ -170,9 +170,17 @@ def pass_through_name(field, value):
     return text
 
 
+def handler_name(field, value):
+    """A device handler: a directory of handlers/."""
+    return _path_component(field, clean_token(field, value, what="handler name"), value)
+
+
 def driver_name(field, value):
     """A target driver: a directory of targets/."""
     text = clean_token(field, value, what="driver name")
+    if text == "copy_manager":
+        raise ValidationError(field, "copy_manager is SCST's own: its target and LUNs are automatic and "
+                                     "never configured")
     return _path_component(field, text, value)
 
 
