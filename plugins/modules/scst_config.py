@@ -204,7 +204,7 @@ config:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
@@ -255,7 +255,7 @@ def main():
             result = validate(module.params)
         else:
             result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
-    except ScstError as exc:
+    except ModuleError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)
 

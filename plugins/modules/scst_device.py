@@ -160,7 +160,7 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
 
 
@@ -189,7 +189,7 @@ def main():
     module = scst_module(OPTIONS)
     try:
         result = run_planner(module, make_planner)
-    except ScstError as exc:
+    except ModuleError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)
 

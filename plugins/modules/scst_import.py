@@ -172,6 +172,7 @@ else:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import mask_secrets, parse_scst_conf
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.files import PRIVATE_MODE, current_file, write_private
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.migrate import ietd_to_config, tgt_to_config
@@ -276,7 +277,7 @@ def main():
     )
     try:
         result = run(module.params, check_mode=module.check_mode, diff=module._diff)
-    except ScstError as exc:
+    except ModuleError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)
 

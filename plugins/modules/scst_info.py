@@ -126,7 +126,7 @@ scst_yaml:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import (
     read_configuration,
     read_runtime,
@@ -145,7 +145,7 @@ def main():
         sysfs.require_loaded()
         live = LiveTree(sysfs)
         result = dict(changed=False, scst=read_configuration(live), runtime=read_runtime(live))
-    except ScstError as exc:
+    except ModuleError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     if module.params["as_yaml"]:
         result["scst_yaml"] = to_yaml({"scst_config": result["scst"]})

@@ -37,8 +37,19 @@ class ModuleError(Exception):
 class ValidationError(ModuleError):
     """A request that breaks a rule: ``field`` names the option, ``rule`` says what it must be."""
 
-    def __init__(self, field, rule, value=None):
-        shown = "" if value is None else " (got %r)" % (value,)
+    def __init__(self, field, rule, value=None, *, shown=None):
+        shown = shown if shown is not None else "" if value is None else " (got %r)" % (value,)
         super().__init__("%s: %s%s" % (field, rule, shown), field=field, rule=rule)
         self.field = field
         self.rule = rule
+        self.shown = shown
+
+    def under(self, prefix):
+        """The same error for the same field seen from ``prefix`` (an option holding a
+        nested structure): ``config`` + ``handlers.x`` is ``config.handlers.x``."""
+        if self.field in ("", prefix) or self.field.startswith(prefix + "."):
+            return self
+        field = "%s.%s" % (prefix, self.field)
+        error = ValidationError(field, self.rule, shown=self.shown)
+        error.details.update((k, val) for k, val in self.details.items() if k not in ("field", "rule"))
+        return error

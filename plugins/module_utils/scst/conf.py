@@ -39,7 +39,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
 
 MIB = 1 << 20
 HEADER = "# SCST configuration written by the scst.iscsi Ansible collection (read by scstadmin -config)."
-ALUA_STATES = ("active", "nonoptimized", "standby", "unavailable", "offline", "transitioning")
+ALUA_STATES = catalog.ALUA_STATES
 
 _DIRECTIONS = (("incoming", "IncomingUser"), ("outgoing", "OutgoingUser"))
 _ATTR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.:-]*$")
@@ -113,11 +113,14 @@ def _text(where, value):
     raise ConfError(where, "must be a string")
 
 
-def _name(where, value):
-    text = _text(where, value)
-    if not text:
-        raise ConfError(where, "a name must not be empty")
-    return text
+def _name(where, value, rule):
+    """A name, checked by its rule in values.py (the one rule table for names)."""
+    try:
+        return rule(where, _text(where, value))
+    except ConfError:
+        raise
+    except ValidationError as exc:
+        raise ConfError(exc.field, exc.rule, shown=exc.shown) from None
 
 
 def _flag(where, value):
@@ -158,8 +161,19 @@ def _attributes(where, value, level):
             base = _MULTI.match(key).group(1) if _MULTI.match(key) else key
             raise ConfError("%s.%s" % (where, key), "%s is not an attribute here; use the %s key"
                             % (key, _STRUCTURE_KEY.get(base, key)))
-        attrs[key] = _attr_value("%s.%s" % (where, key), val)
+        field = "%s.%s" % (where, key)
+        spec = _CATALOG.get(level, {}).get(key)
+        if spec is not None and not isinstance(val, (str, list, tuple)):
+            # what the user wrote, before it becomes text: True or 1.5 is no number of SCST's
+            spec.desired(field, val)
+        attrs[key] = _attr_value(field, val)
     return dict(sorted(attrs.items()))
+
+
+# Attributes with a rule of their own, by level: a value that is not text (YAML's
+# true, 1.5) is checked by that rule before it becomes text.
+_CATALOG = {"device": catalog.DEVICE_ATTRS, "target": catalog.TARGET_ATTRS, "group": catalog.GROUP_ATTRS,
+            "driver": catalog.DRIVER_ATTRS}
 
 
 def _decimal(where, value, maximum=None):
@@ -209,19 +223,19 @@ def _chap(where, value):
             sub = "%s.%s[%d]" % (where, direction, index)
             account = _mapping(sub, account)
             _only(sub, account, ("username", "password"))
-            pair = (_name(sub + ".username", account.get("username")),
+            pair = (_name(sub + ".username", account.get("username"), v.chap_user),
                     _text(sub + ".password", account.get("password")))
             seen.add(pair)
         result[direction] = [{"username": u, "password": p} for u, p in sorted(seen)]
     return result
 
 
-def _names(where, value):
+def _names(where, value, rule):
     if value is None:
         return []
     if not isinstance(value, list):
         raise ConfError(where, "must be a list")
-    return sorted(set(_name("%s[%d]" % (where, i), item) for i, item in enumerate(value)))
+    return sorted(set(_name("%s[%d]" % (where, i), item, rule) for i, item in enumerate(value)))
 
 
 def _lun_number(where, value):
@@ -235,7 +249,7 @@ def _lun_number(where, value):
 def _luns(where, value):
     luns = {}
     for key, spec in _mapping(where, value).items():
-        number = _lun_number("%s.%s" % (where, key), key)
+        number = _lun_number("%s.%s.lun" % (where, key), key)
         sub = "%s.%s" % (where, number)
         if number in luns:
             raise ConfError(sub, "is given twice")
@@ -243,7 +257,7 @@ def _luns(where, value):
             spec = {"device": spec}
         spec = _mapping(sub, spec)
         _only(sub, spec, ("device", "read_only", "attributes"))
-        luns[number] = {"device": _name(sub + ".device", spec.get("device")),
+        luns[number] = {"device": _name(sub + ".device", spec.get("device"), v.device_name),
                         "read_only": _flag(sub + ".read_only", spec.get("read_only", False)),
                         "attributes": _attributes(sub + ".attributes", spec.get("attributes"), "lun")}
     return dict(sorted(luns.items()))
@@ -259,7 +273,7 @@ def _target(where, value):
     if spec.get("enabled") is not None:
         target["enabled"] = _flag(where + ".enabled", spec["enabled"])
     target["attributes"] = _attributes(where + ".attributes", spec.get("attributes"), "target")
-    target["allowed_portals"] = _names(where + ".allowed_portals", spec.get("allowed_portals"))
+    target["allowed_portals"] = _names(where + ".allowed_portals", spec.get("allowed_portals"), v.portal_pattern)
     target["chap"] = _chap(where + ".chap", spec.get("chap"))
     target["luns"] = _luns(where + ".luns", spec.get("luns"))
     groups = {}
@@ -267,8 +281,8 @@ def _target(where, value):
         sub = "%s.groups.%s" % (where, gname)
         gspec = _mapping(sub, gspec)
         _only(sub, gspec, ("initiators", "luns", "attributes"))
-        groups[_name(sub, gname)] = {
-            "initiators": _names(sub + ".initiators", gspec.get("initiators")),
+        groups[_name(sub + ".name", gname, v.group_name)] = {
+            "initiators": _names(sub + ".initiators", gspec.get("initiators"), v.initiator_name),
             "luns": _luns(sub + ".luns", gspec.get("luns")),
             "attributes": _attributes(sub + ".attributes", gspec.get("attributes"), "group"),
         }
@@ -291,7 +305,7 @@ def _tg_members(where, value):
             number = _decimal(sub + ".rel_tgt_id", spec["rel_tgt_id"], 65535)
             if number:
                 member["rel_tgt_id"] = number
-        members[_name(sub, name)] = member
+        members[_name(sub + ".name", name, v.target_group_member)] = member
     return dict(sorted(members.items()))
 
 
@@ -322,13 +336,17 @@ def _device_groups(where, value):
         target_groups = {}
         for tname, tspec in _mapping(sub + ".target_groups", spec.get("target_groups")).items():
             tsub = "%s.target_groups.%s" % (sub, tname)
-            target_groups[_name(tsub, tname)] = _target_group(tsub, tspec)
-        groups[_name(sub, name)] = {
-            "devices": _names(sub + ".devices", spec.get("devices")),
+            target_groups[_name(tsub + ".name", tname, v.target_group_name)] = _target_group(tsub, tspec)
+        groups[_name(sub + ".name", name, v.device_group_name)] = {
+            "devices": _names(sub + ".devices", spec.get("devices"), v.device_name),
             "attributes": _attributes(sub + ".attributes", spec.get("attributes"), "device_group"),
             "target_groups": dict(sorted(target_groups.items())),
         }
     return dict(sorted(groups.items()))
+
+
+def _target_rule(driver):
+    return lambda field, value: v.target_name(field, value, driver=driver)
 
 
 def normalise_config(config):
@@ -368,10 +386,10 @@ def normalise_config(config):
             if filename:
                 device["filename"] = filename
             device["attributes"] = _device_attributes(sub, handler, dspec.get("attributes"))
-            devices[_name(sub, name)] = device
+            devices[_name(sub + ".name", name, v.device_name)] = device
         attributes = _attributes(where + ".attributes", hspec.get("attributes"), "handler")
         if devices or attributes:
-            handlers[_name(where, handler)] = {"attributes": attributes, "devices": dict(sorted(devices.items()))}
+            handlers[_name(where + ".name", handler, v.handler_name)] = {"attributes": attributes, "devices": dict(sorted(devices.items()))}
     drivers = {}
     for driver, dspec in _mapping("drivers", config.get("drivers")).items():
         where = "drivers.%s" % driver
@@ -384,10 +402,12 @@ def normalise_config(config):
         entry["chap"] = _chap(where + ".chap", dspec.get("chap"))
         targets = {}
         for tname, tspec in _mapping(where + ".targets", dspec.get("targets")).items():
-            targets[_name(where + ".targets", tname)] = _target("%s.targets.%s" % (where, tname), tspec)
+            targets[_name("%s.targets.%s.name" % (where, tname), tname, _target_rule(driver))] = _target(
+                "%s.targets.%s" % (where, tname), tspec)
         entry["targets"] = dict(sorted(targets.items()))
+        name = _name(where + ".driver", driver, v.driver_name)
         if "enabled" in entry or entry["attributes"] or entry["targets"] or any(entry["chap"].values()):
-            drivers[_name(where, driver)] = entry
+            drivers[name] = entry
     result = {"attributes": _attributes("attributes", config.get("attributes"), "root"),
               "handlers": dict(sorted(handlers.items())), "drivers": dict(sorted(drivers.items())),
               "device_groups": _device_groups("device_groups", config.get("device_groups"))}
@@ -1060,8 +1080,13 @@ class _Interpreter(object):
                     config["handlers"][name] = self.handler(name, node)
             elif key == "TARGET_DRIVER":
                 for name, node in self.names("top level", "TARGET_DRIVER", branch):
-                    # scst_local (and copy_manager) targets have no enabled file
-                    self.driver_enables = name not in ("scst_local", "copy_manager")
+                    if name == "copy_manager":
+                        # scstadmin -write_config writes its LUNs; SCST makes them itself
+                        self.note(node.line, "TARGET_DRIVER copy_manager is not imported: SCST "
+                                                    "creates its target and LUNs by itself")
+                        continue
+                    # scst_local targets have no enabled file
+                    self.driver_enables = name != "scst_local"
                     config["drivers"][name] = self.driver(name, node)
             elif key == "DEVICE_GROUP":
                 for name, node in self.names("top level", "DEVICE_GROUP", branch):

@@ -119,13 +119,20 @@ class ConfigRequest(object):
     def __init__(self, config, *, purge=False, force=False, recreate=False):
         self.purge = bool(purge)
         self.force = bool(force)
+        try:
+            self._build(config, recreate=recreate)
+        except ValidationError as exc:
+            raise exc.under("config") from None   # fields are named as the module option holds them
+
+    def _build(self, config, *, recreate):
+        force = self.force
         self.normal = normal = normalise_config(config)
         self.root = RootRequest(attributes=normal.get("attributes"))
         self.handlers = []
         self.devices = []
         declared = {}
         for handler, hspec in sorted(normal["handlers"].items()):
-            field = "handlers.%s" % handler
+            field = "config.handlers.%s" % handler
             v.choice(field, handler, catalog.ALL_HANDLERS)
             if hspec.get("attributes"):
                 self.handlers.append(HandlerRequest(handler=handler, attributes=hspec["attributes"],
@@ -143,7 +150,7 @@ class ConfigRequest(object):
         self.drivers = []
         rel_tgt_ids = {}
         for driver, dspec in sorted(normal["drivers"].items()):
-            field = "drivers.%s" % driver
+            field = "config.drivers.%s" % driver
             request = DriverRequest(driver=driver, enabled=dspec.get("enabled"), attributes=dspec.get("attributes"),
                                     carry=True, field_prefix=field + ".")
             chap = self._chap(field, dspec.get("chap"), config, ("drivers", driver), driver, target=None)
@@ -221,6 +228,13 @@ class ConfigRequest(object):
 
 
 def plan_config(live, request, *, check_mode=False):
+    try:
+        return _plan_config(live, request, check_mode=check_mode)
+    except ValidationError as exc:
+        raise exc.under("config") from None   # as for ConfigRequest: fields named as the option holds them
+
+
+def _plan_config(live, request, *, check_mode):
     request.declare(live)
     outcome = Outcome()
     refusals = []

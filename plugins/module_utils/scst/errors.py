@@ -3,8 +3,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Exceptions of the SCST object model.
 
-Every failure the modules report is one of these; a module's ``main()`` is the
-only place that turns them into ``fail_json``.  None of them ever carries a CHAP
+Every failure the modules report is a ``ModuleError`` (common/errors.py): a
+bad request a ``ValidationError``, anything else one of these.  A module's
+``main()`` is the only place that turns them into ``fail_json``.  None of them ever carries a CHAP
 secret: commands are stored in their masked form.
 """
 
@@ -13,23 +14,15 @@ from __future__ import annotations
 import errno as _errno
 import os
 
-
-class ScstError(Exception):
-    """Base class: ``details`` are returned to the operator with the message."""
-
-    def __init__(self, message, **details):
-        super().__init__(message)
-        self.details = details
+# One error hierarchy for both halves: ValidationError is the collection's, re-exported here.
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import (  # noqa: F401 pylint: disable=unused-import
+    ModuleError,
+    ValidationError,
+)
 
 
-class ValidationError(ScstError):
-    """A request that breaks a rule; raised before anything is written."""
-
-    def __init__(self, field, rule, value=None):
-        shown = "" if value is None else " (got %r)" % (value,)
-        super().__init__("%s: %s%s" % (field, rule, shown), field=field, rule=rule)
-        self.field = field
-        self.rule = rule
+class ScstError(ModuleError):
+    """A failure of the SCST half that is not a bad request (ValidationError)."""
 
 
 class NotLoadedError(ScstError):

@@ -25,6 +25,7 @@ from scst_emulator.config import PASSTHROUGH_TYPES
 from scst_emulator.model import ScsiDeviceSpec
 from scst_unit_support import Runner, planned
 
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import parse_scst_conf
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
@@ -358,7 +359,7 @@ def _fixtures():
     for path in sorted(FIXTURES.glob("*.conf")):
         try:
             found.append((path.name, parse_scst_conf(path.read_text())[0]))
-        except ScstError:
+        except ModuleError:
             continue  # another program's configuration (ietd.conf, targets.conf): scst_import reads those
     return found
 

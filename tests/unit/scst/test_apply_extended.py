@@ -261,7 +261,7 @@ def test_setup_id_is_written_before_devices_are_created(host):
 def test_bad_root_attributes(host, attrs, field, rule):
     with pytest.raises(ValidationError) as err:
         host(dict(copy.deepcopy(BASE), attributes=attrs))
-    assert err.value.field == field and rule in err.value.rule, str(err.value)
+    assert err.value.field == "config." + field and rule in err.value.rule, str(err.value)
     assert host.emu.write_log == []
 
 
@@ -270,7 +270,7 @@ def test_handler_attributes_are_checked_against_the_handler(host):
     bad["handlers"]["vdisk_nullio"]["attributes"] = {"bogus": "1"}
     with pytest.raises(ValidationError) as err:
         host(bad)
-    assert err.value.field == "handlers.vdisk_nullio.attributes.bogus"
+    assert err.value.field == "config.handlers.vdisk_nullio.attributes.bogus"
     assert "handler vdisk_nullio has no attribute bogus" in err.value.rule
     assert host.emu.write_log == []
 
@@ -309,7 +309,7 @@ def test_bad_device_attributes_name_the_field(host, attrs, field, rule):
     bad["handlers"]["vdisk_nullio"]["devices"]["d3"]["attributes"] = attrs
     with pytest.raises(ValidationError) as err:
         host(bad)
-    assert err.value.field == "handlers.vdisk_nullio.devices.d3." + field
+    assert err.value.field == "config.handlers.vdisk_nullio.devices.d3." + field
     assert rule in err.value.rule, str(err.value)
     assert host.emu.write_log == []
 
@@ -321,7 +321,7 @@ def test_an_attribute_the_device_does_not_have_is_refused_before_any_write(host)
     bad["handlers"]["vdisk_nullio"]["devices"]["d9"] = {}
     with pytest.raises(ValidationError) as err:
         host(bad)
-    assert err.value.field == "handlers.vdisk_nullio.devices.d2.attributes.nosuch"
+    assert err.value.field == "config.handlers.vdisk_nullio.devices.d2.attributes.nosuch"
     assert "device d2 has no attribute nosuch" in err.value.rule
     assert host.emu.write_log == []
 
@@ -334,7 +334,7 @@ def test_lun_attributes_are_written_to_the_lun(host):
     host(BASE)
     with pytest.raises(ValidationError) as err:
         host(config_)
-    assert err.value.field == "drivers.iscsi.targets.%s.luns.0.attributes.lun_prio" % T1
+    assert err.value.field == "config.drivers.iscsi.targets.%s.luns.0.attributes.lun_prio" % T1
     assert "has no attribute lun_prio" in err.value.rule
     assert host.emu.write_log == []
 
@@ -362,7 +362,7 @@ def test_scst_local_targets_are_created_through_the_driver(local_host):
     bad = dict(copy.deepcopy(LOCAL), drivers={"copy_manager": {"targets": {"copy_manager_tgt": {}}}})
     with pytest.raises(ValidationError) as err:
         local_host(bad)
-    assert err.value.field.startswith("drivers.copy_manager")
+    assert err.value.field.startswith("config.drivers.copy_manager")
     assert local_host.emu.write_log == []
 
 
@@ -371,7 +371,7 @@ def test_a_list_is_only_possible_for_a_creation_parameter(local_host):
     bad["drivers"]["scst_local"]["targets"]["loc1"]["attributes"]["scsi_transport_version"] = ["0x1", "0x2"]
     with pytest.raises(ValidationError) as err:
         local_host(bad)
-    assert err.value.field == "drivers.scst_local.targets.loc1.attributes.scsi_transport_version"
+    assert err.value.field == "config.drivers.scst_local.targets.loc1.attributes.scsi_transport_version"
     assert local_host.emu.write_log == []
 
 

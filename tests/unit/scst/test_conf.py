@@ -23,6 +23,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import (
     render_scst_conf,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 TGT = "iqn.2026-11.com.example:tgt1"
@@ -266,7 +267,7 @@ def test_bad_chap_secret_error_names_user_never_the_secret(password, rule):
 def test_bad_chap_user_name_is_refused():
     config = sample_config()
     config["drivers"]["iscsi"]["chap"]["incoming"][0]["username"] = "two words"
-    with pytest.raises(ConfError, match="target driver iscsi: IncomingUser: user name 'two words' must be one word"):
+    with pytest.raises(ConfError, match=r"^drivers\.iscsi\.chap\.incoming\[0\]\.username: must not contain whitespace"):
         render_scst_conf(config)
 
 
@@ -359,9 +360,9 @@ def test_info_output_renders_its_runtime_keys_are_ignored():
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["attributes"].update(IncomingUser="a b"),
      "use the chap key"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["luns"].update({"x": {"device": "d"}}),
-     "luns.x: must be a plain decimal number from 0 to 16383"),
+     "luns.x.lun: must be a plain decimal number from 0 to 16383"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["luns"].update({16384: {"device": "d"}}),
-     "luns.16384: must be an integer from 0 to 16383"),
+     "luns.16384.lun: must be an integer from 0 to 16383"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["attributes"].update({"bad name": "1"}),
      "'bad name' is not an attribute name scst.conf can hold"),
     (lambda c: c["handlers"]["vdisk_nullio"]["devices"]["null1"]["attributes"].update(size_mb="1.5"),
@@ -680,7 +681,19 @@ ATTR_NAMES = st.sampled_from(["prod_id", "t10_vend_id", "usn", "blocksize", "nv_
 ATTR_VALUES = st.one_of(VALUES, VALUES, st.lists(VALUES.filter(bool), min_size=2, max_size=3, unique=True))
 ATTRS = st.dictionaries(ATTR_NAMES, ATTR_VALUES, max_size=4)
 # names of objects: anything a token can hold (quoted and escaped by the writer)
-HOSTILE_NAMES = st.one_of(NAMES, VALUES.filter(bool))
+# (every name the one rule table of values.py accepts for any ALUA object or device)
+
+
+def _accepted_everywhere(name):
+    try:
+        for rule in (v.device_name, v.device_group_name, v.target_group_name, v.target_group_member):
+            rule("name", name)
+    except ValidationError:
+        return False
+    return True
+
+
+HOSTILE_NAMES = st.one_of(NAMES, VALUES.filter(bool)).filter(_accepted_everywhere)
 CHAP = st.fixed_dictionaries({
     "incoming": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=2),
     "outgoing": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=1),

@@ -163,7 +163,7 @@ def test_recreate_keeps_lun_mappings(host):
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["luns"].update({1: {"device": "ghost"}}),
      ".luns.1.device: device ghost is neither declared under handlers nor present"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["luns"].update({"010": {"device": "db1"}}),
-     ".luns.010: must be a plain decimal number"),
+     ".luns.010.lun: must be a plain decimal number"),
     (lambda c: c["drivers"]["iscsi"]["chap"]["incoming"].append({"username": "discovery", "password": "x" * 12}),
      "user discovery is listed twice"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["chap"]["incoming"][0].update(password="short"),

@@ -111,10 +111,10 @@ def test_validate_only_names_the_field_and_the_rule_never_the_secret(run, tmp_pa
     result = run("scst_config", _args(tmp_path, bad, validate_only=True))
     assert result["failed"] and run.emu.reads == 0 and run.writes == []
     # the index is the account's place in the configuration as given (the normal form sorts them)
-    assert result["field"] == "drivers.iscsi.targets.%s.chap.incoming[0].password" % T1
+    assert result["field"] == "config.drivers.iscsi.targets.%s.chap.incoming[0].password" % T1
     assert "must be at least 12 characters" in result["msg"] and result["rule"] in result["msg"]
     assert "short-pw" not in repr(result)
     bad = copy.deepcopy(SAN)
     bad["drivers"]["iscsi"]["targets"][T1]["luns"] = {0: {"device": "lun0", "bogus": 1}}
     result = run("scst_config", _args(tmp_path, bad, validate_only=True))
-    assert result["failed"] and result["field"].startswith("drivers.iscsi.targets.%s.luns.0" % T1)
+    assert result["failed"] and result["field"].startswith("config.drivers.iscsi.targets.%s.luns.0" % T1)
