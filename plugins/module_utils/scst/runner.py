@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
@@ -49,24 +50,32 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     diff's before/after for planners that leave them to the caller.
     """
     sysfs = open_sysfs(params, backend)
-    with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
-        live = LiveTree(sysfs)
-        sysfs.require_loaded()
-        before = describe(live) if diff and describe else None
-        outcome = planner(live)
-        if outcome.plan and not check_mode:
-            apply_plan(sysfs, outcome.plan)
-        if before is not None:
-            # after: read back once applied; in check mode the planner's prediction
-            outcome.before = before
-            if not outcome.plan:
-                outcome.after = before
-            elif not check_mode:
-                outcome.after = describe(LiveTree(sysfs))
-        extra_changed = False
-        if after is not None:
-            extra, extra_changed = after(LiveTree(sysfs), outcome)
-            outcome.extra.update(extra)
+    applied = False
+    try:
+        with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
+            live = LiveTree(sysfs)
+            sysfs.require_loaded()
+            before = describe(live) if diff and describe else None
+            outcome = planner(live)
+            if outcome.plan and not check_mode:
+                apply_plan(sysfs, outcome.plan)
+                applied = True
+            if before is not None:
+                # after: read back once applied; in check mode the planner's prediction
+                outcome.before = before
+                if not outcome.plan:
+                    outcome.after = before
+                elif not check_mode:
+                    outcome.after = describe(LiveTree(sysfs))
+            extra_changed = False
+            if after is not None:
+                extra, extra_changed = after(LiveTree(sysfs), outcome)
+                outcome.extra.update(extra)
+    except ScstError as exc:
+        # The one place that decides ``changed`` for a failed run: a failure
+        # after writes (a later write, persistence) still changed the host.
+        exc.details["changed"] = applied or bool(exc.details.get("changed"))
+        raise
     result = dict(changed=bool(outcome.plan) or extra_changed, plan=outcome.plan.shown())
     result.update(outcome.extra)
     for warning in outcome.plan.warnings:
