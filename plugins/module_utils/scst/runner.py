@@ -85,12 +85,64 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     return result
 
 
+SECRET_KEYS = ("password",)
+
+
+def secret_values(data):
+    """Every value under a ``password`` key anywhere inside ``data`` (options
+    that are free-form mappings, such as scst_config's ``config``)."""
+    found = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in SECRET_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool) \
+                    and str(value):
+                found.add(str(value))
+            else:
+                found.update(secret_values(value))
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            found.update(secret_values(item))
+    return found
+
+
+class ScstModule(AnsibleModule):
+    """An AnsibleModule that hides CHAP secrets nested in free-form options.
+
+    ``no_log`` only covers whole options; a password inside a mapping (the
+    ``config`` of scst_config) would be logged to syslog when the module starts
+    and echoed in ``invocation`` at -vvv.  Such values are added to
+    ``no_log_values`` before the invocation is logged and before any result
+    or error leaves the module (also when Ansible itself rejects the arguments).
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_secrets()
+
+    def register_secrets(self):
+        params = getattr(self, "params", None)
+        if isinstance(params, dict) and hasattr(self, "no_log_values"):
+            self.no_log_values.update(secret_values(params))
+
+    def _log_invocation(self):
+        self.register_secrets()
+        super()._log_invocation()
+
+    def exit_json(self, **kwargs):
+        self.register_secrets()
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg, **kwargs):
+        self.register_secrets()
+        super().fail_json(msg, **kwargs)
+
+
 def scst_module(options):
     """The AnsibleModule of a planning module: the common options, the module's
-    own ``options``, check mode."""
+    own ``options``, check mode, nested secrets hidden."""
     argument_spec = common_argument_spec()
     argument_spec.update(options)
-    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return ScstModule(argument_spec=argument_spec, supports_check_mode=True)
 
 
 def run_planner(module, make_planner, *, make_after=None, describe=None):
