@@ -55,6 +55,7 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
         with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
             live = LiveTree(sysfs)
             sysfs.require_loaded()
+            sysfs.wait_for_earlier_commands()
             before = describe(live) if diff and describe else None
             outcome = planner(live)
             if outcome.plan and not check_mode:
@@ -134,7 +135,7 @@ class ScstModule(AnsibleModule):
 
     def fail_json(self, msg, **kwargs):
         self.register_secrets()
-        super().fail_json(msg, **kwargs)
+        super().fail_json(msg=msg, **kwargs)
 
 
 def scst_module(options):

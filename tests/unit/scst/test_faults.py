@@ -174,3 +174,29 @@ def test_failure_of_the_first_write_reports_no_change(run, monkeypatch):
     result = run("scst_device", DISK)
     assert result["failed"] is True and result["changed"] is False
     assert result["applied"] == [] and result["failed_write"]["path"] == "handlers/vdisk_fileio/mgmt"
+
+
+def test_rerun_after_a_timed_out_command_waits_for_it_first(run):
+    """SCST keeps running a command whose writer gave up (SYSFS-SPEC 1.4): the
+    next run must not plan against a tree that is about to change under it."""
+    # at most 5 polls fit in 0.3 s (0.01 + 0.02 + 0.04 + 0.08 + 0.16 s of backoff)
+    run.emu.inject_eagain(count=1, polls=8)
+    first = run("scst_device", dict(DISK, mgmt_timeout=0.3))
+    assert first["failed"] is True and "still running after 0.3s" in first["msg"]
+    assert first["changed"] is True   # SCST is still doing it
+    assert run.emu.pending_works == 1
+    again = run("scst_device", DISK)
+    assert not again["failed"], again["msg"]
+    assert again["changed"] is False and run.writes == []
+    assert run.emu.pending_works == 0
+    assert run("scst_info")["scst"]["handlers"]["vdisk_fileio"]["devices"]["disk1"]["filename"] == "/srv/disk1.img"
+
+
+def test_a_command_still_running_past_mgmt_timeout_stops_the_run_before_planning(run):
+    run.emu.inject_eagain(count=1, polls=10 ** 9)
+    run("scst_device", dict(DISK, mgmt_timeout=0.1))
+    result = run("scst_target", {"name": TGT, "mgmt_timeout": 0.1})
+    assert result["failed"] is True and result["changed"] is False and run.writes == []
+    assert "an earlier SCST management command is still running" in result["msg"]
+    run.emu.complete_pending()
+    assert run("scst_target", {"name": TGT})["changed"] is True
