@@ -16,6 +16,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTr
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import DEFAULT_ROOT, Sysfs
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.visibility import refuse_hidden_lun_changes
 
 ROOT_ENV = "SCST_SYSFS_ROOT"
 
@@ -45,6 +46,8 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
     predicted), ``diff`` when asked, and whatever the planner adds.
     ``warn`` receives the planner's warnings (``AnsibleModule.warn``).
+    Unless ``params["force"]``, a plan that would take away or change a LUN
+    a logged-in session sees is refused before anything is written.
     ``after(live, outcome)``, still under the lock, returns extra results and
     whether it changed something (persistence).  ``describe(live)`` gives the
     diff's before/after for planners that leave them to the caller.
@@ -58,6 +61,7 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
             sysfs.wait_for_earlier_commands()
             before = describe(live) if diff and describe else None
             outcome = planner(live)
+            refuse_hidden_lun_changes(live, outcome.plan, force=bool(params.get("force")))
             if outcome.plan and not check_mode:
                 apply_plan(sysfs, outcome.plan)
                 applied = True
