@@ -141,15 +141,19 @@ config_file:
   type: str
   sample: /etc/scst.conf
 diff:
-  description: The whole configuration before and after (secrets masked), in diff mode.
+  description:
+    - The whole configuration before and after (secrets masked), in diff mode, in the shape of
+      M(scst.iscsi.scst_info). The after is the plan replayed on the before, so check mode shows
+      exactly the diff of the real run.
   returned: when diff mode is on
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.predict import predict_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
 
 
@@ -166,11 +170,7 @@ OPTIONS = dict(
 def make_planner(p, check_mode):
     request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
 
-    def planner(live):
-        outcome = plan_config(live, request, check_mode=check_mode)
-        outcome.after = mask_config(p["config"])
-        return outcome
-    return planner
+    return lambda live: plan_config(live, request, check_mode=check_mode)
 
 
 def make_after(p, check_mode):
@@ -187,7 +187,10 @@ def make_after(p, check_mode):
 def main():
     module = scst_module(OPTIONS)
     try:
-        result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
+        # the diff: the whole configuration read before, and after that the
+        # plan replayed on it (the same in check mode and in a real run)
+        result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration,
+                             predict=predict_configuration)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -40,7 +40,7 @@ def open_sysfs(params, backend=None):
     return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
 
 
-def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None):
+def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None, predict=None):
     """Run ``planner(live)`` under the host lock and apply its plan.
 
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
@@ -50,7 +50,9 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     a logged-in session sees is refused before anything is written.
     ``after(live, outcome)``, still under the lock, returns extra results and
     whether it changed something (persistence).  ``describe(live)`` gives the
-    diff's before/after for planners that leave them to the caller.
+    diff's before for planners that leave it to the caller, and
+    ``predict(before, plan)`` the after, in check mode and real runs alike, so
+    that check mode shows exactly the real run's diff.
     """
     sysfs = open_sysfs(params, backend)
     applied = False
@@ -66,12 +68,8 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
                 apply_plan(sysfs, outcome.plan)
                 applied = True
             if before is not None:
-                # after: read back once applied; in check mode the planner's prediction
                 outcome.before = before
-                if not outcome.plan:
-                    outcome.after = before
-                elif not check_mode:
-                    outcome.after = describe(LiveTree(sysfs))
+                outcome.after = predict(before, outcome.plan) if predict and outcome.plan else before
             extra_changed = False
             if after is not None:
                 extra, extra_changed = after(LiveTree(sysfs), outcome)
@@ -150,17 +148,18 @@ def scst_module(options):
     return ScstModule(argument_spec=argument_spec, supports_check_mode=True)
 
 
-def run_planner(module, make_planner, *, make_after=None, describe=None):
+def run_planner(module, make_planner, *, make_after=None, describe=None, predict=None):
     """One run of a planning module (scst_device ... scst_config); its result.
 
     ``make_planner(params, check_mode)`` checks the parameters, builds the
     request and returns the planner ``planner(live) -> Outcome``; a bad
     parameter raises ScstError there, before the host is touched.
-    ``make_after(params, check_mode)`` returns ``execute``'s ``after``.
+    ``make_after(params, check_mode)`` returns ``execute``'s ``after``;
+    ``describe`` and ``predict`` are ``execute``'s.
     Errors are raised as ScstError, for the module's ``main()`` to report.
     """
     params, check_mode = module.params, module.check_mode
     planner = make_planner(params, check_mode)
     after = make_after(params, check_mode) if make_after else None
     return execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
-                   after=after, describe=describe)
+                   after=after, describe=describe, predict=predict)
