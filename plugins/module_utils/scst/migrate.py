@@ -372,7 +372,7 @@ class _Ietd(_Converter):
                             "vdisk_blockio is usually the better choice for a block device" % (owner, number))
         attrs, read_only = {}, False
         blocksize = 512
-        for lower, (key, value) in sorted(options.items()):
+        for lower, (_key, value) in sorted(options.items()):
             if lower == "iomode":
                 mode = value.lower()
                 if mode == "ro":
@@ -589,7 +589,8 @@ class _Tgt(_Converter):
                     self.note(line, "%s: %s at target level gives every LUN the same identifier; multipath "
                                     "initiators will take them for one disk" % (owner, key))
             elif lower in _LUN_UNMAPPED:
-                self.note(line, "%s: %s (for every LUN) has no SCST equivalent; not imported" % (owner, _shown(key, value)))
+                self.note(line, "%s: %s (for every LUN) has no SCST equivalent; not imported"
+                          % (owner, _shown(key, value)))
             elif lower in _TGT_TARGET_UNMAPPED:
                 self.note(line, "%s: directive %s has no SCST equivalent; not imported" % (owner, key))
             elif not self.iscsi_param(line, owner, target, key, value):
@@ -681,7 +682,8 @@ class _Tgt(_Converter):
                     self.note(oline, "%s: LUN %d: device-type %s is imported as a disk (SCST's vcdrom and "
                                      "pass-through handlers are separate)" % (owner, number, value))
             elif lower in _LUN_UNMAPPED:
-                self.note(oline, "%s: LUN %d: %s has no SCST equivalent; not imported" % (owner, number, _shown(key, value)))
+                self.note(oline, "%s: LUN %d: %s has no SCST equivalent; not imported"
+                          % (owner, number, _shown(key, value)))
             else:
                 self.error(oline, "%s: LUN %d: %s is not a tgt backing-store directive" % (owner, number, key))
         if read_only and "write_through" in attrs:

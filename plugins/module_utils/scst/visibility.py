@@ -222,7 +222,7 @@ def _lun_command(live, luns, verb, words, read_only):
 
 
 def _describe(number, before, after):
-    device, read_only = before
+    device = before[0]
     if after is None:
         return "LUN %d (%s) would disappear" % (number, device)
     if after[0] != device:

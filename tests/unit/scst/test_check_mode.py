@@ -27,7 +27,8 @@ REQUEST = {
     "handlers": {"vdisk_nullio": {"devices": {"new1": {"attributes": {"size_mb": 64, "read_only": True}}}}},
     "drivers": {"iscsi": {"targets": {TGT: {
         "luns": {1: {"device": "new1"}},
-        "groups": {"hosts": {"initiators": ["iqn.2026-11.com.example:host9"]}, "more": {"luns": {3: {"device": "new1"}}}},
+        "groups": {"hosts": {"initiators": ["iqn.2026-11.com.example:host9"]},
+                   "more": {"luns": {3: {"device": "new1"}}}},
         "attributes": {"NopInInterval": 15},
     }}}},
 }

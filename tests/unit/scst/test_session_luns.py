@@ -17,7 +17,8 @@ OTHER = "iqn.2026-11.com.example:host2"
 
 def _disks(run, *names):
     for name in names:
-        assert not run("scst_device", {"name": name, "handler": "vdisk_fileio", "filename": "/srv/%s.img" % name})["failed"]
+        args = {"name": name, "handler": "vdisk_fileio", "filename": "/srv/%s.img" % name}
+        assert not run("scst_device", args)["failed"]
 
 
 def _two_groups(run):
