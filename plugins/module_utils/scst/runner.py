@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.hidden import SecretHidingModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
@@ -93,7 +93,8 @@ SECRET_KEYS = ("password",)
 
 def secret_values(data):
     """Every value under a ``password`` key anywhere inside ``data`` (options
-    that are free-form mappings, such as scst_config's ``config``)."""
+    that are free-form mappings, such as scst_config's ``config``), for
+    ``SecretHidingModule`` to hide."""
     found = set()
     if isinstance(data, dict):
         for key, value in data.items():
@@ -108,44 +109,12 @@ def secret_values(data):
     return found
 
 
-class ScstModule(AnsibleModule):
-    """An AnsibleModule that hides CHAP secrets nested in free-form options.
-
-    ``no_log`` only covers whole options; a password inside a mapping (the
-    ``config`` of scst_config) would be logged to syslog when the module starts
-    and echoed in ``invocation`` at -vvv.  Such values are added to
-    ``no_log_values`` before the invocation is logged and before any result
-    or error leaves the module (also when Ansible itself rejects the arguments).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.register_secrets()
-
-    def register_secrets(self):
-        params = getattr(self, "params", None)
-        if isinstance(params, dict) and hasattr(self, "no_log_values"):
-            self.no_log_values.update(secret_values(params))
-
-    def _log_invocation(self):
-        self.register_secrets()
-        super()._log_invocation()
-
-    def exit_json(self, **kwargs):
-        self.register_secrets()
-        super().exit_json(**kwargs)
-
-    def fail_json(self, msg, **kwargs):
-        self.register_secrets()
-        super().fail_json(msg=msg, **kwargs)
-
-
 def scst_module(options):
     """The AnsibleModule of a planning module: the common options, the module's
     own ``options``, check mode, nested secrets hidden."""
     argument_spec = common_argument_spec()
     argument_spec.update(options)
-    return ScstModule(argument_spec=argument_spec, supports_check_mode=True)
+    return SecretHidingModule(argument_spec=argument_spec, supports_check_mode=True, secrets=secret_values)
 
 
 def run_planner(module, make_planner, *, make_after=None, describe=None, predict=None):
