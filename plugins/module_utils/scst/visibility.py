@@ -80,6 +80,7 @@ class _Target(object):
         self.driver = driver
         self.name = name
         self.gone = False
+        self.trapped = []       # (session, group): bound to the group when it is deleted
         self.luns = _lun_set(live, driver, name, None)
         self.groups = [_Group(g, live.initiators(driver, name, g), _lun_set(live, driver, name, g), False)
                        for g in live.group_names(driver, name)]
@@ -176,6 +177,10 @@ def _replay(live, targets, actions):
             continue
         rest = parts[3:]
         if rest == ["ini_groups", "mgmt"]:
+            if verb == "del" and len(words) > 1:
+                # earlier writes of the plan may have bound sessions to it since planning
+                target.trapped.extend((s, words[1]) for s in target.sessions
+                                      if any(g is not None and g.name == words[1] for g in target.candidates(s)))
             _group_command(target, verb, words)
         elif len(rest) == 4 and rest[0] == "ini_groups" and rest[2:] == ["initiators", "mgmt"]:
             _initiator_command(target, target.group(rest[1]), verb, words)
@@ -230,16 +235,19 @@ def _describe(number, before, after):
     return "LUN %d (%s) would become %s" % (number, device, "read-only" if after[1] else "writable")
 
 
-def hidden_lun_changes(live, plan):
-    """Sentences naming each logged-in session whose visible LUNs the plan would take away or change."""
+def _model(live, plan):
+    """The touched targets that have sessions, with the plan replayed on them."""
     actions = plan.actions
     targets = []
     for driver, name in _affected(live, actions):
         if live.target_exists(driver, name) and live.sessions(driver, name):
             targets.append(_Target(live, driver, name))
-    if not targets:
-        return []
-    _replay(live, targets, actions)
+    if targets:
+        _replay(live, targets, actions)
+    return targets
+
+
+def _lun_changes(targets):
     found = []
     for target in targets:
         if target.gone:
@@ -258,11 +266,32 @@ def hidden_lun_changes(live, plan):
     return found
 
 
+def hidden_lun_changes(live, plan):
+    """Sentences naming each logged-in session whose visible LUNs the plan would take away or change."""
+    return _lun_changes(_model(live, plan))
+
+
 def refuse_hidden_lun_changes(live, plan, *, force):
-    """Raise SafetyError unless ``force`` when the plan changes what a logged-in session sees."""
-    if force or not plan:
+    """Raise SafetyError unless ``force`` when the plan changes what a logged-in session sees.
+
+    Also a group the plan deletes after earlier writes of the same plan bound
+    a session to it (SCST refuses that with EBUSY): without force that is
+    refused here, before any write; with force the session is closed first.
+    """
+    if not plan:
         return
-    changes = hidden_lun_changes(live, plan)
+    targets = _model(live, plan)
+    trapped = [(t, s, g) for t in targets for s, g in t.trapped]
+    if force:
+        for target, session, group in trapped:
+            plan.add("close_sessions", join(target_dir(target.driver, target.name), "sessions", session.name,
+                                            "force_close"), "1",
+                     "close session %s of %s (it would be bound to group %s when that is deleted)"
+                     % (session.name, target.name, group))
+        return
+    changes = _lun_changes(targets) + [
+        "session %s of %s/%s would be bound to group %s when the plan deletes it (SCST refuses that)"
+        % (s.name, t.driver, t.name, g) for t, s, g in trapped]
     if changes:
         raise SafetyError("refusing to change the LUNs that logged-in initiators see (set force: true to do it "
                           "anyway):\n- " + "\n- ".join(changes), sessions=changes)

@@ -184,7 +184,9 @@ def group_requests(draw):
             "state": draw(st.sampled_from(["present", "present", "absent"])), "force": draw(st.booleans()),
             "exclusive": draw(st.booleans())}
     if draw(st.booleans()):
-        args["initiators"] = draw(st.lists(sometimes(st.sampled_from(PATTERNS)), max_size=3, unique=True))
+        # not "mgmt": see test_an_initiator_named_mgmt_is_refused
+        args["initiators"] = draw(st.lists(sometimes(st.sampled_from(PATTERNS)).filter(lambda n: n != "mgmt"),
+                                           max_size=3, unique=True))
     if draw(st.booleans()):
         args["luns"] = [{"lun": n, "device": d} for n, d in sorted(draw(st.dictionaries(
             st.integers(0, 3), sometimes(st.sampled_from(DEVICES)), max_size=2)).items())]
@@ -349,6 +351,20 @@ def given_secrets(args):
     return found
 
 
+def _without_rel_tgt_id(config):
+    config = json.loads(json.dumps(config))
+    for driver in config.get("drivers", {}).values():
+        for target in driver.get("targets", {}).values():
+            target.get("attributes", {}).pop("rel_tgt_id", None)
+    return config
+
+
+def known_gap(module, args, result):
+    """A failure of a gap reported to the owners of that code (see the reproducers at the end)."""
+    return (module == "scst_config" and args.get("purge") and result["failed"]
+            and "move initiator" in result["msg"] and "EINVAL" in result["msg"])
+
+
 def assumed(result):
     return any("assumed to be created earlier" in w for w in result.get("warnings", []))
 
@@ -380,11 +396,16 @@ def test_check_mode_sessions_and_secrets(state, request):
         elif assumed(check):
             assert real["failed"] and "does not exist" in real["msg"] and host.run.writes == []
         else:
+            assume(not known_gap(module, args, real))
             assert not real["failed"], (check, real)
             assert planned(real) == planned(check)
             assert real["changed"] == check["changed"]
             assert real.get("diff") == check.get("diff")
             assert [p for p, _d in host.run.writes] == [p for p, _d in planned(real)]
+            # scst_config's diff is what the host reads back (rel_tgt_id aside: SCST assigns it from a
+            # counter sysfs does not show; the prediction takes the smallest free one)
+            if module == "scst_config" and real["plan"]:
+                assert _without_rel_tgt_id(real["diff"]["after"]) == _without_rel_tgt_id(host("scst_info", {})["scst"])
             # and applying it again changes nothing
             again = host(module, args)
             assert not again["failed"] and again["changed"] is False and host.run.writes == [], again.get("plan")
@@ -560,3 +581,23 @@ def test_text_attributes_with_outer_blanks_converge(run):
     args = {"name": "d0", "handler": "vdisk_nullio", "attributes": {"prod_id": " a"}}
     run("scst_device", args)
     assert run("scst_device", args)["changed"] is False
+
+
+@pytest.mark.xfail(strict=True, reason="config/group: with purge, an initiator listed for a kept group but sitting "
+                                       "in a group that purge deletes is moved from that group after its deletion")
+def test_purge_does_not_move_an_initiator_out_of_a_deleted_group(run, tmp_path):
+    run("scst_target", {"name": TARGETS[0]})
+    run("scst_group", {"target": TARGETS[0], "name": "g0"})
+    run("scst_group", {"target": TARGETS[0], "name": "g1", "initiators": [INITIATORS[0]]})
+    args = {"config": {"drivers": {"iscsi": {"targets": {TARGETS[0]: {"groups": {
+        "g0": {"initiators": [INITIATORS[0]]}}}}}}}, "purge": True, "config_file": str(tmp_path / "scst.conf")}
+    result = run("scst_config", args)
+    assert not result["failed"], result["msg"]
+
+
+@pytest.mark.xfail(strict=True, reason="values.initiator_name takes 'mgmt', the name of the management file beside "
+                                       "the initiators: it is added but never read back, so every run adds it again")
+def test_an_initiator_named_mgmt_is_refused(run):
+    run("scst_target", {"name": TARGETS[0]})
+    result = run("scst_group", {"target": TARGETS[0], "name": "g0", "initiators": ["mgmt"]})
+    assert result["failed"] and run.writes == []

@@ -141,3 +141,27 @@ def test_deleting_a_device_purged_by_scst_config_is_refused_while_a_session_sees
 ])
 def test_initiator_matching(pattern, name, matches):
     assert initiator_matches(pattern, name) is matches
+
+
+def test_deleting_a_group_a_session_is_rebound_to_by_the_same_plan(run, tmp_path):
+    """host1 is in groups a and b and bound to a (the older one); taking it out of a
+    binds it to b, so deleting b in the same plan would fail with EBUSY half-way."""
+    _disks(run, "d1")
+    run("scst_target", {"name": TGT})
+    run("scst_group", {"target": TGT, "name": "a", "initiators": [INI]})
+    run("scst_group", {"target": TGT, "name": "b"})
+    # SCST allows one name in two groups (scst_group would move it): set up by hand
+    run.backend.write("targets/iscsi/%s/ini_groups/b/initiators/mgmt" % TGT, "add " + INI)
+    session = run.emu.add_session("iscsi", TGT, INI)
+    assert _sees(run, session) == {} and "/ini_groups/a/" in run.backend.readlink(
+        "targets/iscsi/%s/sessions/%s/luns" % (TGT, session)) + "/"
+    config = {"drivers": {"iscsi": {"targets": {TGT: {"groups": {"a": {"initiators": []}}}}}}}
+    args = {"config": config, "purge": True, "config_file": str(tmp_path / "scst.conf")}
+    for check in (True, False):
+        _refused(run, "scst_config", copy.deepcopy(args), session, check=check)
+    check = run("scst_config", dict(copy.deepcopy(args), force=True), check=True)
+    forced = run("scst_config", dict(copy.deepcopy(args), force=True))
+    assert not forced["failed"], forced["msg"]
+    assert forced["plan"] == check["plan"]
+    assert forced["plan"][0]["write"] == "1" and forced["plan"][0]["path"].endswith("/force_close")
+    assert run("scst_info")["runtime"]["sessions"] == {}
