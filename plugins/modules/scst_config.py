@@ -53,7 +53,8 @@ options:
   force:
     description:
       - Allow deletions and re-creations that affect logged-in initiators (their sessions are
-        closed where SCST requires it).
+        closed where SCST requires it), and changes of the LUNs they see (an initiator added to or
+        moved between groups, a LUN deleted or replaced).
     type: bool
     default: false
   recreate:
