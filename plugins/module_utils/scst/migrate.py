@@ -503,9 +503,8 @@ class _Tgt(_Converter):
                 if kind not in _TGT_SECTIONS:
                     self.error(line, "<%s> is not a tgt section (target, backing-store, direct-store)" % kind)
                 elif (kind == "target") != (stack[-1].kind == "root"):
-                    self.error(line, "<%s> cannot be inside %s" % (
-                        kind, "<%s>" % stack[-1].kind if stack[-1].kind != "root" else "nothing: it belongs in "
-                                                                                        "a <target>"))
+                    where = "<%s>" % stack[-1].kind if stack[-1].kind != "root" else "nothing: it belongs in a <target>"
+                    self.error(line, "<%s> cannot be inside %s" % (kind, where))
                 section = _Section(kind, name, line)
                 stack[-1].children.append(section)
                 stack.append(section)
