@@ -21,6 +21,8 @@ options:
     description:
       - Seconds to wait for one SCST management command that SCST reports as still running
         (C(EAGAIN)) before giving up. SCST's own scstadmin waits 300 seconds.
+      - SCST goes on with a command after its writer gave up, so a run first waits, as long at most,
+        for a command an earlier run left running, before it reads or writes anything.
     type: float
     default: 300.0
   lock_timeout:

@@ -195,12 +195,11 @@ actions:
     - log in to target iqn.2026-11.test.lab:tgt1 at portal 192.168.77.10:3260
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
+from ansible_collections.scst.iscsi.plugins.module_utils.hidden import SecretHidingModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, Initiator, NodeRequest
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, mask_settings
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SECRET_SETTINGS, Portal, mask_settings
 
 
 def argument_spec():
@@ -262,8 +261,17 @@ def outcome(initiator: Initiator, request: NodeRequest, plan, *, check_mode: boo
                 record=record, actions=plan.descriptions())
 
 
+def settings_secrets(params):
+    """Secrets someone put into ``settings`` (refused, but Ansible must not echo them)."""
+    settings = params.get("settings")
+    if not isinstance(settings, dict):
+        return []
+    return [str(value) for name, value in settings.items()
+            if value not in (None, "") and (str(name).lower() in SECRET_SETTINGS or "password" in str(name).lower())]
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = SecretHidingModule(argument_spec=argument_spec(), supports_check_mode=True, secrets=settings_secrets)
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     initiator = Initiator(iscsiadm=iscsiadm)

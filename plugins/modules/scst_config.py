@@ -78,8 +78,9 @@ options:
   force:
     description:
       - Allow deletions and re-creations that affect logged-in initiators (their sessions are
-        closed where SCST requires it), including the deletion of an ALUA device group or target
-        group whose devices or targets they use. An ALUA state change never needs it.
+        closed where SCST requires it), changes of the LUNs they see (an initiator added to or
+        moved between groups, a LUN deleted or replaced), and the deletion of an ALUA device group or
+        target group whose devices or targets they use. An ALUA state change never needs it.
     type: bool
     default: false
   recreate:
@@ -194,7 +195,10 @@ config_file:
   type: str
   sample: /etc/scst.conf
 diff:
-  description: The whole configuration before and after (secrets masked), in diff mode.
+  description:
+    - The whole configuration before and after (secrets masked), in diff mode, in the shape of
+      M(scst.iscsi.scst_info). The after is the plan replayed on the before, so check mode shows
+      exactly the diff of the real run.
   returned: when diff mode is on
   type: dict
 config:
@@ -203,10 +207,11 @@ config:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.predict import predict_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
 
 
@@ -224,11 +229,7 @@ OPTIONS = dict(
 def make_planner(p, check_mode):
     request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
 
-    def planner(live):
-        outcome = plan_config(live, request, check_mode=check_mode)
-        outcome.after = mask_config(p["config"])
-        return outcome
-    return planner
+    return lambda live: plan_config(live, request, check_mode=check_mode)
 
 
 def make_after(p, check_mode):
@@ -254,7 +255,10 @@ def main():
         if module.params["validate_only"]:
             result = validate(module.params)
         else:
-            result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
+            # the diff: the whole configuration read before, and after that the
+            # plan replayed on it (the same in check mode and in a real run)
+            result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration,
+                                 predict=predict_configuration)
     except ModuleError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -16,6 +16,9 @@ description:
     keep it in both, and the older group would win at login).
   - Removing initiators or LUNs, or deleting the group, while sessions are bound to it is refused
     unless O(force=true).
+  - So is any change that takes a LUN away from a logged-in initiator or shows it another device
+    behind a LUN number, through any name or pattern that matches it - adding it to a group or moving
+    it between groups changes the LUN set it sees. The error names each session.
 author:
   - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -92,7 +95,8 @@ options:
     default: true
   force:
     description:
-      - Allow removals while sessions are bound to the group (deleting the group closes them).
+      - Allow removals while sessions are bound to the group (deleting the group closes them), and
+        changes of the LUNs logged-in initiators see.
     type: bool
     default: false
 seealso:

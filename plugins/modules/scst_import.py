@@ -17,8 +17,12 @@ description:
     included. V(ietd) converts an iSCSI Enterprise Target C(ietd.conf), V(tgt) a Linux SCSI target
     framework C(targets.conf); their devices get SCST names made of the last part of the target name
     and the LUN number (for example C(storage_backup_lun0)).
-  - Everything that has no SCST equivalent, or that scstadmin would read differently from what the
-    file seems to say, is listed in RV(report) with its line number. Nothing is left out silently.
+  - Everything that is valid in the source but has no SCST equivalent, or that scstadmin would read
+    differently from what the file seems to say, is listed in RV(report) with its line number.
+    Nothing is left out silently.
+  - A source that cannot be read completely - an unknown keyword, a section that is not closed, a LUN
+    without a path - is refused; the error lists every such line with the reason, and nothing is
+    written (an existing O(dest) stays as it is).
   - With O(dest), the result is written there as YAML under the key O(var_name), ready for
     C(include_vars) or C(host_vars). The file is written atomically with mode C(0600), and only
     when its content (or its mode) would change.
@@ -176,6 +180,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import Mo
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.files import PRIVATE_MODE, current_file, write_private
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.migrate import ietd_to_config, tgt_to_config
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import secret_values
 
 DEFAULT_SRC = {"scst": "/etc/scst.conf", "ietd": "/etc/iet/ietd.conf", "tgt": "/etc/tgt/targets.conf"}
 CONVERTERS = {"scst": parse_scst_conf, "ietd": ietd_to_config, "tgt": tgt_to_config}
@@ -232,7 +237,10 @@ def read_source(path):
         raise ScstError("%s is not UTF-8 text (byte %d)" % (path, exc.start), path=path)
 
 
-def run(params, *, check_mode, diff):
+def run(params, *, check_mode, diff, hide=lambda secrets: None):
+    """Convert, and write ``dest`` when it would change.  A source that cannot be
+    read completely raises (ConfError, with every bad line) before anything is
+    written.  ``hide`` receives the secrets read, for Ansible to scrub them."""
     fmt = params["format"]
     src = params["src"] or DEFAULT_SRC[fmt]
     var_name = params["var_name"]
@@ -240,6 +248,7 @@ def run(params, *, check_mode, diff):
         raise ScstError("var_name: %r is not a valid variable name (letters, digits and _, not starting "
                         "with a digit)" % (var_name,))
     config, report = CONVERTERS[fmt](read_source(src))
+    hide(secret_values(config))
     result = {"changed": False, "config": mask_secrets(config), "report": report, "src": src}
     dest = params["dest"]
     if not dest:
@@ -276,9 +285,11 @@ def main():
         supports_check_mode=True,
     )
     try:
-        result = run(module.params, check_mode=module.check_mode, diff=module._diff)
+        result = run(module.params, check_mode=module.check_mode, diff=module._diff,
+                     hide=module.no_log_values.update)
     except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
+        # every failure happens before dest is written
+        module.fail_json(msg=str(exc), **dict(exc.details, changed=False))
     module.exit_json(**result)
 
 

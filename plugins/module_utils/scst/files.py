@@ -7,7 +7,10 @@ by others, not even for a moment."""
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import os
+import re
 import stat
 import tempfile
 
@@ -33,24 +36,91 @@ def differs(path, text):
     return current != text or mode != PRIVATE_MODE
 
 
-def write_private(path, text):
-    """A temporary file in the same directory, created 0600, flushed, renamed over ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
+def _temp_pattern(prefix):
+    # tempfile.mkstemp: the prefix, then 8 characters of [a-z0-9_]
+    return re.compile("^%s[a-z0-9_]{8}$" % re.escape(prefix))
+
+
+def remove_stale_temporaries(directory, prefix):
+    """Remove temporary files an earlier save left behind when it was killed
+    between mkstemp and rename (they may hold CHAP secrets).
+
+    Only regular files (never a symlink or a directory) named exactly like our
+    own temporaries and owned by us are removed, and only when no live save
+    holds the lock ``write_private`` takes on the file it is writing.
+    """
+    pattern = _temp_pattern(prefix)
     try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".%s." % os.path.basename(path))
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if pattern.match(name):
+            _remove_if_stale(os.path.join(directory, name))
+
+
+def _remove_if_stale(path):
+    try:
+        before = os.lstat(path)
+        if not stat.S_ISREG(before.st_mode) or before.st_uid != os.geteuid():
+            return
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        if os.fstat(fd).st_ino != before.st_ino:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # a save in progress
+        if os.lstat(path).st_ino == before.st_ino:
+            os.unlink(path)
+    except OSError:
+        return
+    finally:
+        os.close(fd)
+
+
+def _private_temporary(directory, prefix):
+    """(fd, path) of a new 0600 temporary file, locked so that a concurrent
+    save's clean-up leaves it alone."""
+    for _attempt in range(5):
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            if os.stat(tmp).st_ino == os.fstat(fd).st_ino:
+                return fd, tmp
+        except FileNotFoundError:
+            pass
+        os.close(fd)  # removed by a concurrent clean-up before we locked it: take another
+    raise OSError(errno.EAGAIN, "temporary files keep disappearing")
+
+
+def write_private(path, text):
+    """A temporary file in the same directory, created 0600, flushed, renamed over ``path``.
+
+    Stale temporaries of earlier, killed saves are removed first.  On any
+    failure (a full disk...) the temporary is removed and ``path`` is unchanged.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = ".%s." % os.path.basename(path)
+    remove_stale_temporaries(directory, prefix)
+    try:
+        fd, tmp = _private_temporary(directory, prefix)
     except OSError as exc:
-        raise ScstError("cannot write %s: %s" % (path, exc.strerror), path=path)
+        raise ScstError("cannot write %s: %s (the file is unchanged)" % (path, exc.strerror), path=path)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), PRIVATE_MODE)
             handle.write(text.encode("utf-8"))
             handle.flush()
             os.fsync(handle.fileno())
-        os.rename(tmp, path)
+            os.rename(tmp, path)
     except OSError as exc:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
-        raise ScstError("cannot write %s: %s" % (path, exc.strerror), path=path)
+        raise ScstError("cannot write %s: %s (the file is unchanged)" % (path, exc.strerror), path=path)
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)

@@ -7,9 +7,16 @@
 ``tgt_to_config`` a Linux SCSI target framework /etc/tgt/targets.conf.  Both
 return ``(config, report)``: the configuration in the shape of
 ``conf.normalise_config`` (what ``scst_config`` takes) and a list of sentences
-about everything that has no SCST equivalent or was changed on the way, with
-the line number where there is one.  CHAP secrets go into the configuration
-(they are needed there) and never into the report.
+about everything that is valid in the source but has no SCST equivalent or was
+changed on the way, with the line number where there is one.
+
+A file that cannot be read completely (an unknown keyword, a section that is
+not closed, a LUN without a path...) is refused: ``ConfError`` lists every such
+line with the reason, and nothing is converted.  Skipping those lines would
+hand back a configuration that silently lacks part of the source.
+
+CHAP secrets go into the configuration (they are needed there) and never into
+the report or an error: for unknown keywords only the keyword is shown.
 """
 
 from __future__ import annotations
@@ -88,6 +95,7 @@ class _Converter(object):
 
     def __init__(self):
         self.report = []
+        self.errors = []
         self.handlers = {}
         self.driver = {"enabled": True, "attributes": {}, "chap": {"incoming": [], "outgoing": []},
                        "targets": {}}
@@ -97,6 +105,16 @@ class _Converter(object):
     def note(self, line, message):
         """``line`` 0: a remark about the whole file, listed after the numbered ones."""
         self.report.append((line or float("inf"), "line %d: %s" % (line, message) if line else message))
+
+    def error(self, line, message):
+        """Something the converter cannot read completely: the file is refused."""
+        self.errors.append((line, "line %d: %s" % (line, message)))
+
+    def refuse_if_incomplete(self, what):
+        if self.errors:
+            lines = [text for _line, text in sorted(self.errors, key=lambda e: e[0])]
+            raise ConfError("%s cannot be read completely, so nothing was converted; fix these lines "
+                            "first:\n%s" % (what, "\n".join(lines)), errors=lines)
 
     # -- targets and CHAP ---------------------------------------------------------
 
@@ -121,8 +139,8 @@ class _Converter(object):
     def chap(self, line, owner, chap, direction, words):
         """One account; ``owner`` names the target or discovery.  Never reports the secret."""
         if len(words) != 2:
-            self.note(line, "%s: %s CHAP account needs exactly a user name and a secret; not imported"
-                      % (owner, direction))
+            self.error(line, "%s: an %s CHAP account needs exactly a user name and a secret (%d word(s) "
+                             "given)" % (owner, direction, len(words)))
             return
         user, secret = words
         try:
@@ -153,7 +171,11 @@ class _Converter(object):
             try:
                 target["attributes"][name] = spec.desired(name, value)
             except ValidationError as exc:
-                self.note(line, "%s: %s %s is not valid for SCST (%s); not imported" % (owner, key, value, exc.rule))
+                if not re.match(r"^\d+$", value):
+                    self.error(line, "%s: %s %r is not a valid value (%s)" % (owner, key, value, exc.rule))
+                else:   # a number the source takes but outside SCST's range
+                    self.note(line, "%s: %s %s is not valid for SCST (%s); not imported"
+                              % (owner, key, value, exc.rule))
             else:
                 if name.lower() != lower:
                     self.note(line, "%s: %s %s imported as SCST's %s" % (owner, key, value, name))
@@ -244,14 +266,23 @@ def _logical_lines(text):
 
 
 def _lun_options(text):
-    options = {}
+    """``{lower-case key: (key, value)}`` and the items that are not ``key=value``."""
+    options, malformed = {}, []
     for item in text.split(","):
         item = item.strip()
         if not item:
             continue
-        key, _sep, value = item.partition("=")
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            malformed.append(item)
+            continue
         options[key.strip().lower()] = (key.strip(), value.strip())
-    return options
+    return options, malformed
+
+
+# What ietd.conf(5) defines: the global part, and the options of a Lun line.
+IET_GLOBAL = ("incominguser", "outgoinguser", "isnsserver", "isnsaccesscontrol")
+IET_LUN_OPTIONS = ("path", "type", "scsiid", "scsisn", "iomode", "blocksize", "blocks", "sectors")
 
 
 class _Ietd(_Converter):
@@ -270,7 +301,7 @@ class _Ietd(_Converter):
             lower = key.lower()
             if lower == "target":
                 if not rest or len(rest.split()) != 1:
-                    self.note(line, "Target needs exactly one name; this stanza is skipped")
+                    self.error(line, "Target needs exactly one name (%d given)" % len(rest.split()))
                     target, owner = None, "skipped target"
                     continue
                 owner = "target %s" % rest
@@ -286,7 +317,8 @@ class _Ietd(_Converter):
             elif lower == "lun":
                 self.lun(line, owner, target, rest)
             elif not self.iscsi_param(line, owner, target, key, rest):
-                self.note(line, "%s: unknown IET parameter %s; not imported" % (owner, key))
+                self.error(line, "%s: %s is not an IET target parameter" % (owner, key))
+        self.refuse_if_incomplete("this ietd.conf")
         if isns.get("server"):
             self.driver["attributes"]["iSNSServer"] = isns["server"] + (" AccessControl" if isns.get("ac") else "")
         self.note(0, "IET keeps access rules in /etc/iet/initiators.allow and /etc/iet/targets.allow, which were "
@@ -299,19 +331,33 @@ class _Ietd(_Converter):
         if lower in ("incominguser", "outgoinguser"):
             self.chap(line, "discovery", self.driver["chap"], lower[:8], rest.split())
         elif lower == "isnsserver":
+            if len(rest.split()) != 1:
+                self.error(line, "iSNSServer needs exactly one address")
             isns["server"] = rest
         elif lower == "isnsaccesscontrol":
-            isns["ac"] = rest.lower() == "yes"
+            if rest not in ("Yes", "No"):
+                self.error(line, "iSNSAccessControl is Yes or No (case-sensitive), not %r" % rest)
+            isns["ac"] = rest == "Yes"
+        elif lower in ISCSI_PARAMS or lower in NO_SCST_EQUIVALENT:
+            self.error(line, "%s is a target parameter; IET reads it only inside a Target stanza" % key)
         else:
-            self.note(line, "global parameter %s has no SCST equivalent; not imported" % key)
+            self.error(line, "%s is not an IET global parameter (%s)" % (
+                key, ", ".join(("IncomingUser", "OutgoingUser", "iSNSServer", "iSNSAccessControl"))))
 
     def lun(self, line, owner, target, rest):
         number_text, options_text = (rest.split(None, 1) + [""])[:2]
         if not re.match(r"^\d+$", number_text) or int(number_text) > LUN_MAX:
-            self.note(line, "%s: Lun %s is not a LUN number from 0 to %d; not imported" % (owner, number_text, LUN_MAX))
+            self.error(line, "%s: Lun %s is not a LUN number from 0 to %d" % (owner, number_text, LUN_MAX))
             return
         number = int(number_text)
-        options = _lun_options(options_text)
+        options, malformed = _lun_options(options_text)
+        for item in malformed:
+            self.error(line, "%s: Lun %d: %r is not an option=value pair" % (owner, number, item))
+        for lower in sorted(set(options) - set(IET_LUN_OPTIONS)):
+            self.error(line, "%s: Lun %d: %s is not an IET Lun option (Path, Type, ScsiId, ScsiSN, IOMode, "
+                             "BlockSize, Blocks, Sectors)" % (owner, number, options[lower][0]))
+        if malformed or set(options) - set(IET_LUN_OPTIONS):
+            return
         kind = options.pop("type", ("Type", ""))[1].lower()
         path = options.pop("path", ("Path", ""))[1]
         if not kind:
@@ -320,17 +366,17 @@ class _Ietd(_Converter):
                       % (owner, number, path or "it", kind))
         handler = {"fileio": catalog.FILEIO, "blockio": catalog.BLOCKIO, "nullio": catalog.NULLIO}.get(kind)
         if handler is None:
-            self.note(line, "%s: Lun %d: Type=%s has no SCST equivalent; not imported" % (owner, number, kind))
+            self.error(line, "%s: Lun %d: Type=%s is not fileio, blockio or nullio" % (owner, number, kind))
             return
         if handler != catalog.NULLIO and not path:
-            self.note(line, "%s: Lun %d has no Path; not imported" % (owner, number))
+            self.error(line, "%s: Lun %d has no Path" % (owner, number))
             return
         if handler == catalog.FILEIO and path.startswith("/dev/"):
             self.note(line, "%s: Lun %d: Type=fileio on a block device stays vdisk_fileio (page cache, as in IET); "
                             "vdisk_blockio is usually the better choice for a block device" % (owner, number))
         attrs, read_only = {}, False
         blocksize = 512
-        for lower, (key, value) in sorted(options.items()):
+        for lower, (_key, value) in sorted(options.items()):
             if lower == "iomode":
                 mode = value.lower()
                 if mode == "ro":
@@ -338,7 +384,7 @@ class _Ietd(_Converter):
                 elif mode == "wt":
                     attrs["write_through"] = "1"
                 elif mode != "wb":
-                    self.note(line, "%s: Lun %d: IOMode=%s is not ro, wb or wt; not imported" % (owner, number, value))
+                    self.error(line, "%s: Lun %d: IOMode=%s is not ro, wb or wt" % (owner, number, value))
             elif lower == "scsiid":
                 self.device_attr(line, owner, attrs, "t10_dev_id", value, handler)
             elif lower == "scsisn":
@@ -347,8 +393,6 @@ class _Ietd(_Converter):
                 self.device_attr(line, owner, attrs, "blocksize", value, handler)
                 if "blocksize" in attrs:
                     blocksize = int(attrs["blocksize"])
-            elif lower not in ("blocks", "sectors"):
-                self.note(line, "%s: Lun %d: option %s has no SCST equivalent; not imported" % (owner, number, key))
         if handler == catalog.NULLIO:
             self.nullio_size(line, owner, number, options, blocksize, attrs)
         elif "blocks" in options or "sectors" in options:
@@ -366,8 +410,7 @@ class _Ietd(_Converter):
             return
         count = options[key][1]
         if not re.match(r"^\d+$", count):
-            self.note(line, "%s: Lun %d: %s=%s is not a number; SCST's default size is used"
-                      % (owner, number, options[key][0], count))
+            self.error(line, "%s: Lun %d: %s=%s is not a number" % (owner, number, options[key][0], count))
             return
         size = int(count) * (blocksize if key == "blocks" else 512)
         mb = -(-size // MIB)
@@ -394,6 +437,11 @@ _LUN_UNMAPPED = ("allow-in-use", "online", "mode_page", "sense_format", "params"
                  "lbppbe", "la_lba", "optimal_xfer_gran", "optimal_xfer_len")
 # Backing-store options may carry credentials (rbd, glfs): reported by name only.
 _OPAQUE = ("params", "bsopts", "bsoflags")
+# Known tgt directives without an SCST equivalent (reported, not refused).
+_TGT_GLOBAL_UNMAPPED = ("ignore-errors", "control-port")
+_TGT_TARGET_UNMAPPED = ("controller_tid",)
+_TGT_SECTIONS = ("target", "backing-store", "direct-store")
+_BS_TYPES_UNMAPPED = ("sg", "bsg", "rbd", "glfs", "sheepdog", "ssc", "ssc2")
 
 
 def _shown(key, value):
@@ -451,21 +499,28 @@ class _Tgt(_Converter):
                 closing, kind, name = tag.group(1), tag.group(2).lower(), _unquote(tag.group(3))
                 if closing:
                     if stack[-1].kind != kind:
-                        self.note(line, "</%s> does not close <%s>; ignored" % (kind, stack[-1].kind))
+                        self.error(line, "</%s> does not close %s" % (
+                            kind, "<%s>" % stack[-1].kind if stack[-1].kind != "root" else "any open section"))
                         continue
                     stack.pop()
                     continue
-                if kind not in ("target", "backing-store", "direct-store"):
-                    self.note(line, "<%s> sections are not known; their content is not imported" % kind)
+                if kind not in _TGT_SECTIONS:
+                    self.error(line, "<%s> is not a tgt section (target, backing-store, direct-store)" % kind)
+                elif (kind == "target") != (stack[-1].kind == "root"):
+                    where = "<%s>" % stack[-1].kind if stack[-1].kind != "root" else "nothing: it belongs in a <target>"
+                    self.error(line, "<%s> cannot be inside %s" % (kind, where))
                 section = _Section(kind, name, line)
                 stack[-1].children.append(section)
                 stack.append(section)
+                continue
+            if content.startswith("<"):
+                self.error(line, "a section tag that cannot be read (<kind name> or </kind> on a line of its own)")
                 continue
             match = re.match(r"^(\S+?)\s*(?:=\s*|\s+)(.*)$", content)
             key, value = (match.group(1), _unquote(match.group(2))) if match else (content, "")
             stack[-1].directives.append((line, key.lower(), key, value))
         for section in stack[1:]:
-            self.note(section.line, "<%s %s> is not closed" % (section.kind, section.name))
+            self.error(section.line, "<%s %s> is not closed" % (section.kind, section.name))
         return root
 
     def convert(self, text):
@@ -474,8 +529,7 @@ class _Tgt(_Converter):
         for section in root.children:
             if section.kind == "target":
                 self.target_section(section)
-            else:
-                self.note(section.line, "<%s> outside a target; not imported" % section.kind)
+        self.refuse_if_incomplete("this targets.conf")
         return self.result()
 
     def globals(self, root):
@@ -493,8 +547,10 @@ class _Tgt(_Converter):
                 isns[lower] = (line, value)
             elif lower == "include":
                 self.note(line, "include %s: included files are not read; convert them separately" % value)
-            else:
+            elif lower in _TGT_GLOBAL_UNMAPPED:
                 self.note(line, "global directive %s has no SCST equivalent; not imported" % key)
+            else:
+                self.error(line, "%s is not a tgt global directive" % key)
         if "isnsserverip" in isns:
             line, server = isns["isnsserverip"]
             if isns.get("isns", (0, ""))[1].lower() != "on":
@@ -511,7 +567,7 @@ class _Tgt(_Converter):
         name = section.name
         owner = "target %s" % name
         if not name:
-            self.note(section.line, "<target> without a name; skipped")
+            self.error(section.line, "<target> without a name")
             return
         target = self.target(name, section.line)
         defaults, names, addresses = {}, [], []
@@ -529,17 +585,19 @@ class _Tgt(_Converter):
                     self.note(line, "%s: driver %s: imported for SCST's iscsi driver (iSER needs isert-scst)"
                               % (owner, value))
             elif lower == "lun":
-                self.note(line, "%s: lun outside a <backing-store> or <direct-store> section has no meaning; "
-                                "ignored" % owner)
+                self.error(line, "%s: lun belongs inside a <backing-store> or <direct-store> section" % owner)
             elif lower in _LUN_MAPPED:
                 defaults[lower] = (line, key, value)
                 if lower in ("scsi_id", "scsi_sn"):
                     self.note(line, "%s: %s at target level gives every LUN the same identifier; multipath "
                                     "initiators will take them for one disk" % (owner, key))
             elif lower in _LUN_UNMAPPED:
-                self.note(line, "%s: %s (for every LUN) has no SCST equivalent; not imported" % (owner, _shown(key, value)))
-            elif not self.iscsi_param(line, owner, target, key, value):
+                self.note(line, "%s: %s (for every LUN) has no SCST equivalent; not imported"
+                          % (owner, _shown(key, value)))
+            elif lower in _TGT_TARGET_UNMAPPED:
                 self.note(line, "%s: directive %s has no SCST equivalent; not imported" % (owner, key))
+            elif not self.iscsi_param(line, owner, target, key, value):
+                self.error(line, "%s: %s is not a tgt target directive" % (owner, key))
         stores = []
         for kind in ("backing-store", "direct-store"):   # tgt numbers backing stores first
             for line, lower, _key, value in section.directives:
@@ -549,9 +607,6 @@ class _Tgt(_Converter):
                 if child.kind == kind:
                     stores.append((kind, child.name, child.line,
                                    dict((lo, (ln, k, val)) for ln, lo, k, val in child.directives)))
-        for child in section.children:
-            if child.kind not in ("backing-store", "direct-store"):
-                self.note(child.line, "%s: <%s> inside a target is not known; not imported" % (owner, child.kind))
         self.luns(owner, target, name, stores, defaults)
         self.acl(section.line, owner, target, names, addresses)
 
@@ -572,8 +627,8 @@ class _Tgt(_Converter):
                 if re.match(r"^\d+$", text) and int(text) <= LUN_MAX:
                     number = int(text)
                 else:
-                    self.note(options["lun"][0], "%s: lun %s is not a number from 0 to %d; numbered "
-                                                 "automatically" % (owner, text, LUN_MAX))
+                    self.error(options["lun"][0], "%s: lun %s is not a number from 0 to %d" % (owner, text, LUN_MAX))
+                    continue
             if number is None:
                 while next_free in explicit or next_free in target["luns"]:
                     next_free += 1
@@ -585,7 +640,7 @@ class _Tgt(_Converter):
 
     def store(self, line, owner, target, name, kind, path, number, options):
         bs_type = options.pop("bs-type", (line, "bs-type", "rdwr"))[2].lower()
-        if bs_type in ("sg", "bsg", "rbd", "glfs", "sheepdog", "ssc", "ssc2"):
+        if bs_type in _BS_TYPES_UNMAPPED:
             self.note(line, "%s: LUN %d (%s, bs-type %s) has no vdisk equivalent in SCST; not imported%s"
                       % (owner, number, path, bs_type,
                          " (pass SCSI devices through with the dev_* handlers by H:C:I:L)"
@@ -596,7 +651,7 @@ class _Tgt(_Converter):
         elif bs_type in ("rdwr", "aio", "mmap"):
             handler = catalog.BLOCKIO if path.startswith("/dev/") else catalog.FILEIO
         else:
-            self.note(line, "%s: LUN %d: bs-type %s is not known; not imported" % (owner, number, bs_type))
+            self.error(line, "%s: LUN %d: bs-type %s is not a tgt backing-store type" % (owner, number, bs_type))
             return
         if kind == "direct-store":
             self.note(line, "%s: LUN %d: direct-store (tgt copies the disk's identity with sg_inq) becomes a "
@@ -614,12 +669,12 @@ class _Tgt(_Converter):
                 if value.lower() == "off":
                     attrs["write_through"] = "1"
                 elif value.lower() != "on":
-                    self.note(oline, "%s: LUN %d: write-cache %s is not on or off; not imported" % (owner, number, value))
+                    self.error(oline, "%s: LUN %d: write-cache %s is not on or off" % (owner, number, value))
             elif lower == "readonly":
                 if value.lower() in ("1", "yes", "on"):
                     attrs["read_only"], read_only = "1", True
                 elif value.lower() not in ("0", "no", "off"):
-                    self.note(oline, "%s: LUN %d: readonly %s is not 0 or 1; not imported" % (owner, number, value))
+                    self.error(oline, "%s: LUN %d: readonly %s is not 0 or 1" % (owner, number, value))
             elif lower in ("vendor_id", "product_id", "product_rev", "scsi_id", "scsi_sn", "block-size", "removable"):
                 scst = {"vendor_id": "t10_vend_id", "product_id": "prod_id", "product_rev": "prod_rev_lvl",
                         "scsi_id": "t10_dev_id", "scsi_sn": "usn", "block-size": "blocksize",
@@ -629,8 +684,11 @@ class _Tgt(_Converter):
                 if value.lower() != "disk":
                     self.note(oline, "%s: LUN %d: device-type %s is imported as a disk (SCST's vcdrom and "
                                      "pass-through handlers are separate)" % (owner, number, value))
+            elif lower in _LUN_UNMAPPED:
+                self.note(oline, "%s: LUN %d: %s has no SCST equivalent; not imported"
+                          % (owner, number, _shown(key, value)))
             else:
-                self.note(oline, "%s: LUN %d: %s has no SCST equivalent; not imported" % (owner, number, _shown(key, value)))
+                self.error(oline, "%s: LUN %d: %s is not a tgt backing-store directive" % (owner, number, key))
         if read_only and "write_through" in attrs:
             del attrs["write_through"]   # SCST refuses read_only together with write_through
         device = self.device(line, owner, handler=handler, path=path if handler != catalog.NULLIO else "",

@@ -10,6 +10,7 @@ construction what a real run writes.
 
 from __future__ import annotations
 
+import errno
 import time
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
@@ -120,22 +121,36 @@ class Plan(object):
 
 
 def apply_plan(sysfs, plan, *, settle_timeout=60.0):
-    """Write every action in order.  On failure, say what was already done."""
+    """Write every action in order.  On failure, say what was already done.
+
+    The error's details name the writes made (``applied``), the one that failed
+    (``failed_write``; ``failed`` is Ansible's own key) and whether the host
+    changed: some write went through, or the failed one timed out and SCST is
+    still running it.
+    """
     done = []
     for action in plan.actions:
         try:
             sysfs.write(action.path, action.data, shown=action.shown, what=action.what)
-            if action.wait_empty:
-                _wait_until_empty(sysfs, action.wait_empty, settle_timeout)
         except ScstError as exc:
-            exc.details["applied"] = [a.as_dict() for a in done]
-            exc.details["failed"] = action.as_dict()
-            if done:
-                exc.args = ("%s (after %d successful write(s); re-run to converge)"
-                            % (exc.args[0], len(done)),)
+            _explain_failure(exc, done, action, still_running=getattr(exc, "code", None) == errno.ETIMEDOUT)
             raise
         done.append(action)
+        if action.wait_empty:
+            try:
+                _wait_until_empty(sysfs, action.wait_empty, settle_timeout)
+            except ScstError as exc:
+                _explain_failure(exc, done[:-1], action, still_running=True)
+                raise
     return done
+
+
+def _explain_failure(exc, done, action, *, still_running):
+    exc.details["applied"] = [a.as_dict() for a in done]
+    exc.details["failed_write"] = action.as_dict()
+    exc.details["changed"] = bool(done) or still_running
+    if done:
+        exc.args = ("%s (after %d successful write(s); re-run to converge)" % (exc.args[0], len(done)),)
 
 
 def _wait_until_empty(sysfs, directory, timeout):

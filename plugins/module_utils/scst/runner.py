@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import DEFAULT_ROOT, Sysfs
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.visibility import refuse_hidden_lun_changes
 
 ROOT_ENV = "SCST_SYSFS_ROOT"
 
@@ -38,35 +40,45 @@ def open_sysfs(params, backend=None):
     return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
 
 
-def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None):
+def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None, predict=None):
     """Run ``planner(live)`` under the host lock and apply its plan.
 
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
     predicted), ``diff`` when asked, and whatever the planner adds.
     ``warn`` receives the planner's warnings (``AnsibleModule.warn``).
+    Unless ``params["force"]``, a plan that would take away or change a LUN
+    a logged-in session sees is refused before anything is written.
     ``after(live, outcome)``, still under the lock, returns extra results and
     whether it changed something (persistence).  ``describe(live)`` gives the
-    diff's before/after for planners that leave them to the caller.
+    diff's before for planners that leave it to the caller, and
+    ``predict(before, plan)`` the after, in check mode and real runs alike, so
+    that check mode shows exactly the real run's diff.
     """
     sysfs = open_sysfs(params, backend)
-    with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
-        live = LiveTree(sysfs)
-        sysfs.require_loaded()
-        before = describe(live) if diff and describe else None
-        outcome = planner(live)
-        if outcome.plan and not check_mode:
-            apply_plan(sysfs, outcome.plan)
-        if before is not None:
-            # after: read back once applied; in check mode the planner's prediction
-            outcome.before = before
-            if not outcome.plan:
-                outcome.after = before
-            elif not check_mode:
-                outcome.after = describe(LiveTree(sysfs))
-        extra_changed = False
-        if after is not None:
-            extra, extra_changed = after(LiveTree(sysfs), outcome)
-            outcome.extra.update(extra)
+    applied = False
+    try:
+        with HostLock(sysfs_root(params), timeout=params.get("lock_timeout", 120.0)):
+            live = LiveTree(sysfs)
+            sysfs.require_loaded()
+            sysfs.wait_for_earlier_commands()
+            before = describe(live) if diff and describe else None
+            outcome = planner(live)
+            refuse_hidden_lun_changes(live, outcome.plan, force=bool(params.get("force")))
+            if outcome.plan and not check_mode:
+                apply_plan(sysfs, outcome.plan)
+                applied = True
+            if before is not None:
+                outcome.before = before
+                outcome.after = predict(before, outcome.plan) if predict and outcome.plan else before
+            extra_changed = False
+            if after is not None:
+                extra, extra_changed = after(LiveTree(sysfs), outcome)
+                outcome.extra.update(extra)
+    except ScstError as exc:
+        # The one place that decides ``changed`` for a failed run: a failure
+        # after writes (a later write, persistence) still changed the host.
+        exc.details["changed"] = applied or bool(exc.details.get("changed"))
+        raise
     result = dict(changed=bool(outcome.plan) or extra_changed, plan=outcome.plan.shown())
     result.update(outcome.extra)
     for warning in outcome.plan.warnings:
@@ -76,25 +88,47 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     return result
 
 
+SECRET_KEYS = ("password",)
+
+
+def secret_values(data):
+    """Every value under a ``password`` key anywhere inside ``data`` (options
+    that are free-form mappings, such as scst_config's ``config``), for
+    ``SecretHidingModule`` to hide."""
+    found = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key in SECRET_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool) \
+                    and str(value):
+                found.add(str(value))
+            else:
+                found.update(secret_values(value))
+    elif isinstance(data, (list, tuple)):
+        for item in data:
+            found.update(secret_values(item))
+    return found
+
+
 def scst_module(options):
     """The AnsibleModule of a planning module: the common options, the module's
-    own ``options``, check mode."""
+    own ``options``, check mode, nested secrets hidden."""
     argument_spec = common_argument_spec()
     argument_spec.update(options)
-    return AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    return SecretHidingModule(argument_spec=argument_spec, supports_check_mode=True, secrets=secret_values)
 
 
-def run_planner(module, make_planner, *, make_after=None, describe=None):
+def run_planner(module, make_planner, *, make_after=None, describe=None, predict=None):
     """One run of a planning module (scst_device ... scst_config); its result.
 
     ``make_planner(params, check_mode)`` checks the parameters, builds the
     request and returns the planner ``planner(live) -> Outcome``; a bad
     parameter raises ScstError there, before the host is touched.
-    ``make_after(params, check_mode)`` returns ``execute``'s ``after``.
+    ``make_after(params, check_mode)`` returns ``execute``'s ``after``;
+    ``describe`` and ``predict`` are ``execute``'s.
     Errors are raised as ScstError, for the module's ``main()`` to report.
     """
     params, check_mode = module.params, module.check_mode
     planner = make_planner(params, check_mode)
     after = make_after(params, check_mode) if make_after else None
     return execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
-                   after=after, describe=describe)
+                   after=after, describe=describe, predict=predict)

@@ -21,6 +21,7 @@ import time
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import (
     DaemonNotRunningError,
     NotLoadedError,
+    ScstError,
     SysfsReadError,
     SysfsWriteError,
 )
@@ -225,6 +226,36 @@ class Sysfs(object):
         code = self._wait_for_result(rel, shown, what)
         if code:
             self._raise_write_error(rel, shown, code, what)
+
+    def wait_for_earlier_commands(self):
+        """Return once no management command is running any more.
+
+        A writer that gave up on EAGAIN (a timed-out earlier run) leaves its
+        command queued, and SCST still runs it (SYSFS-SPEC 1.4).  Planning
+        against the tree before it finishes would plan that very change again
+        and fail on it.  ``last_sysfs_mgmt_res`` fails with EAGAIN while any
+        command is still running; its value belongs to that earlier command
+        and is not ours to report.
+        """
+        deadline = self._clock() + self.mgmt_timeout
+        delay = 0.01
+        while True:
+            self.reads += 1
+            try:
+                self.backend.read(RESULT_FILE)
+                return
+            except OSError as exc:
+                if exc.errno == errno.ENOENT:
+                    return
+                if exc.errno != errno.EAGAIN:
+                    raise SysfsReadError(path=RESULT_FILE, code=exc.errno)
+            if self._clock() > deadline:
+                raise ScstError("an earlier SCST management command is still running after %ss (a "
+                                "previous run that timed out, or another tool); nothing was read or "
+                                "written: re-run once it has finished" % self.mgmt_timeout,
+                                path=RESULT_FILE)
+            self._sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def _wait_for_result(self, rel, shown, what):
         """EAGAIN: the work is queued and still runs.  Poll its global result."""

@@ -62,7 +62,7 @@ def host(emu, tmp_path):
     def apply(config, *, check=False, **options):
         request = ConfigRequest(config, **options)
         emu.reset_counters()
-        result = execute(params, lambda live: plan_config(live, request, check_mode=check),
+        result = execute(dict(params, force=request.force), lambda live: plan_config(live, request, check_mode=check),
                          check_mode=check, diff=False, warn=lambda text: None, backend=backend)
         result["_writes"] = [(p, d) for p, d, _e in emu.write_log]
         return result

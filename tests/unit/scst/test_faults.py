@@ -3,9 +3,14 @@ clears converges to the desired state."""
 
 from __future__ import annotations
 
+import errno
+import json
+import os
+
 from scst_unit_support import INI, TGT
 
 DISK = {"name": "disk1", "handler": "vdisk_fileio", "filename": "/srv/disk1.img"}
+SECRET = "@fault-secret-2026@"
 
 
 def test_eagain_with_delayed_success_is_waited_for(run):
@@ -76,6 +81,7 @@ def test_daemon_dies_mid_plan_then_rerun_converges(run, monkeypatch):
     assert result["failed"] is True
     assert "iscsi-scstd is not running" in result["msg"]
     assert len(result["applied"]) == 1 and "re-run to converge" in result["msg"]
+    assert result["changed"] is True and result["failed_write"]["path"].startswith("targets/iscsi/")
     monkeypatch.setattr(run.backend, "write", real_write)
     run.emu.start_daemon()
     assert run("scst_target", args)["failed"] is False
@@ -129,3 +135,68 @@ def test_recreate_restores_lun_mappings(run):
                               5: {"device": "disk1", "read_only": True, "attributes": {}}}
     assert target["groups"]["hosts"]["luns"] == {0: {"device": "disk1", "read_only": False, "attributes": {}}}
     assert run("scst_device", dict(DISK, attributes={"blocksize": 4096}))["changed"] is False
+
+
+def _fail_write(run, monkeypatch, number, code=errno.EIO):
+    """The ``number``-th management write of the next run fails with ``code``."""
+    real_write = run.backend.write
+    calls = []
+
+    def failing_write(rel, data):
+        calls.append(rel)
+        if len(calls) == number:
+            raise OSError(code, os.strerror(code), rel)
+        return real_write(rel, data)
+
+    monkeypatch.setattr(run.backend, "write", failing_write)
+    return lambda: monkeypatch.setattr(run.backend, "write", real_write)
+
+
+def test_failure_after_writes_reports_changed_with_applied_and_failed(run, monkeypatch):
+    run("scst_target", {"name": TGT})
+    run("scst_chap", {"target": TGT, "username": "old", "password": "old-secret-4567"})
+    args = {"target": TGT, "username": "host1", "password": SECRET, "others": "remove"}
+    restore = _fail_write(run, monkeypatch, 2)
+    result = run("scst_chap", args)
+    restore()
+    assert result["failed"] is True and result["changed"] is True
+    assert [a["write"] for a in result["applied"]] == ["del_target_attribute %s IncomingUser old" % TGT]
+    assert result["failed_write"]["write"] == "add_target_attribute %s IncomingUser host1 ********" % TGT
+    assert "re-run to converge" in result["msg"] and "EIO" in result["msg"]
+    assert SECRET not in json.dumps({k: v for k, v in result.items() if k != "_writes"})
+    again = run("scst_chap", args)
+    assert again["failed"] is False and again["changed"] is True
+    assert [a["write"] for a in again["plan"]] == [result["failed_write"]["write"]]
+
+
+def test_failure_of_the_first_write_reports_no_change(run, monkeypatch):
+    _fail_write(run, monkeypatch, 1)
+    result = run("scst_device", DISK)
+    assert result["failed"] is True and result["changed"] is False
+    assert result["applied"] == [] and result["failed_write"]["path"] == "handlers/vdisk_fileio/mgmt"
+
+
+def test_rerun_after_a_timed_out_command_waits_for_it_first(run):
+    """SCST keeps running a command whose writer gave up (SYSFS-SPEC 1.4): the
+    next run must not plan against a tree that is about to change under it."""
+    # at most 5 polls fit in 0.3 s (0.01 + 0.02 + 0.04 + 0.08 + 0.16 s of backoff)
+    run.emu.inject_eagain(count=1, polls=8)
+    first = run("scst_device", dict(DISK, mgmt_timeout=0.3))
+    assert first["failed"] is True and "still running after 0.3s" in first["msg"]
+    assert first["changed"] is True   # SCST is still doing it
+    assert run.emu.pending_works == 1
+    again = run("scst_device", DISK)
+    assert not again["failed"], again["msg"]
+    assert again["changed"] is False and run.writes == []
+    assert run.emu.pending_works == 0
+    assert run("scst_info")["scst"]["handlers"]["vdisk_fileio"]["devices"]["disk1"]["filename"] == "/srv/disk1.img"
+
+
+def test_a_command_still_running_past_mgmt_timeout_stops_the_run_before_planning(run):
+    run.emu.inject_eagain(count=1, polls=10 ** 9)
+    run("scst_device", dict(DISK, mgmt_timeout=0.1))
+    result = run("scst_target", {"name": TGT, "mgmt_timeout": 0.1})
+    assert result["failed"] is True and result["changed"] is False and run.writes == []
+    assert "an earlier SCST management command is still running" in result["msg"]
+    run.emu.complete_pending()
+    assert run("scst_target", {"name": TGT})["changed"] is True

@@ -3,7 +3,8 @@
 The two fixture files are realistic: CHAP in both directions, discovery
 CHAP, several LUNs of every kind, ACLs, parameters SCST does not have.  Every
 parameter without an SCST equivalent must show up in the report with its line
-number, and no secret may ever show up there.
+number, and no secret may ever show up there.  A file with a line that cannot
+be read completely is refused as a whole, naming each such line and why.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config, parse_scst_conf, render_scst_conf
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import (
+    ConfError,
+    normalise_config,
+    parse_scst_conf,
+    render_scst_conf,
+)
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.migrate import (
@@ -127,7 +133,6 @@ def test_ietd_report_names_every_unsupported_line(ietd):
         "vdisk_blockio is usually the better choice for a block device" % BACKUP,
         "line 42: target %s: LUN 1 uses the same backing store as device storage_disk2_sys1_xyz_lun1; both LUNs "
         "export that one SCST device" % BACKUP,
-        "line 45: target %s: Lun 3: option Cache has no SCST equivalent; not imported" % BACKUP,
         "line 48: target %s: Lun 0 has no Type (IET used fileio); /srv/iet/scratch.img becomes vdisk_fileio"
         % SCRATCH,
         "line 49: target %s: Lun 1: nullio size 512000 bytes rounded up to 1 MiB (SCST's modules size nullio "
@@ -163,7 +168,6 @@ def test_ietd_result_is_usable(ietd):
     ("Path=/dev/sdb,Type=blockio,IOMode=RO", "vdisk_blockio", {"read_only": "1"}, True, None),
     ("type=BLOCKIO, path=/dev/sdb", "vdisk_blockio", {}, False, None),
     ("Path=/dev/sdb", "vdisk_blockio", {}, False, "Lun 0 has no Type (IET used fileio); /dev/sdb becomes vdisk_blockio"),
-    ("Path=/srv/a.img,Type=fileio,IOMode=xx", "vdisk_fileio", {}, False, "Lun 0: IOMode=xx is not ro, wb or wt"),
     ("Path=/srv/a.img,Type=fileio,ScsiSN=" + "S" * 21, "vdisk_fileio", {}, False,
      "usn " + "S" * 21 + " is not valid for SCST (must be at most 20 bytes)"),
     ("Path=/srv/a.img,Type=fileio,BlockSize=1000", "vdisk_fileio", {}, False,
@@ -187,21 +191,8 @@ def test_ietd_lun_mapping(options, handler, attributes, read_only, note):
         assert len(notes) == 1 and note in notes[0] and notes[0].startswith("line 2: ")
 
 
-@pytest.mark.parametrize("lun_line, message", [
-    ("Lun 16384 Path=/srv/a,Type=fileio", "line 2: target iqn.2026-11.com.example:t: Lun 16384 is not a LUN number"),
-    ("Lun x Path=/srv/a,Type=fileio", "Lun x is not a LUN number from 0 to 16383; not imported"),
-    ("Lun 0 Type=fileio", "Lun 0 has no Path; not imported"),
-    ("Lun 0 Path=/srv/a,Type=memio", "Lun 0: Type=memio has no SCST equivalent; not imported"),
-])
-def test_ietd_bad_luns_are_reported_and_skipped(lun_line, message):
-    config, report = ietd_to_config("Target iqn.2026-11.com.example:t\n\t%s\n" % lun_line)
-    assert config["handlers"] == {}
-    assert any(message in line for line in report)
-
-
 def test_ietd_chap_rules():
-    text = ("IncomingUser lonely\n"
-            "Target iqn.2026-11.com.example:t\n"
+    text = ("Target iqn.2026-11.com.example:t\n"
             "\tOutgoingUser first first-secret-123\n"
             "\tOutgoingUser second second-secret-45\n"
             "\tIncomingUser joe joe-secret-0001\n"
@@ -213,28 +204,22 @@ def test_ietd_chap_rules():
     assert target["chap"]["incoming"] == [{"username": "eq", "password": "with=equals-sign"},
                                           {"username": "joe", "password": "joe-secret-0002"}]
     assert config["drivers"]["iscsi"]["chap"] == {"incoming": [], "outgoing": []}
-    assert report[:4] == [
-        "line 1: discovery: incoming CHAP account needs exactly a user name and a secret; not imported",
-        "line 4: target iqn.2026-11.com.example:t: a second outgoing CHAP user (second); iSCSI allows one, the last "
+    assert report[:3] == [
+        "line 3: target iqn.2026-11.com.example:t: a second outgoing CHAP user (second); iSCSI allows one, the last "
         "one is kept",
-        "line 6: target iqn.2026-11.com.example:t: incoming CHAP user joe is given twice; the last secret is kept",
-        "line 7: target iqn.2026-11.com.example:t: the secret of incoming CHAP user eq must not contain whitespace, "
+        "line 5: target iqn.2026-11.com.example:t: incoming CHAP user joe is given twice; the last secret is kept",
+        "line 6: target iqn.2026-11.com.example:t: the secret of incoming CHAP user eq must not contain whitespace, "
         "'=' or ';' (iscsi-scstd would silently cut the secret there); imported as it is, change it before applying",
     ]
     _assert_no_secret(config, report)
 
 
-def test_ietd_global_and_unknown_parameters_are_reported():
-    text = ("Bogus 1\nTarget iqn.2026-11.com.example:t\n\tFancyOption yes\nTarget\n\tLun 0 Path=/srv/x,Type=fileio\n"
-            "Target iqn.2026-11.com.example:t\n\tLun 0 Path=/srv/y,Type=fileio\n")
+def test_ietd_target_defined_twice_is_merged():
+    text = ("Target iqn.2026-11.com.example:t\n\tLun 0 Path=/srv/x,Type=fileio\n"
+            "Target iqn.2026-11.com.example:t\n\tLun 1 Path=/srv/y,Type=fileio\n")
     config, report = ietd_to_config(text)
-    assert report[:4] == [
-        "line 1: global parameter Bogus has no SCST equivalent; not imported",
-        "line 3: target iqn.2026-11.com.example:t: unknown IET parameter FancyOption; not imported",
-        "line 4: Target needs exactly one name; this stanza is skipped",
-        "line 6: target iqn.2026-11.com.example:t is defined twice; the definitions are merged",
-    ]
-    assert list(config["handlers"]["vdisk_fileio"]["devices"]) == ["t_lun0"]
+    assert report[0] == "line 3: target iqn.2026-11.com.example:t is defined twice; the definitions are merged"
+    assert sorted(config["handlers"]["vdisk_fileio"]["devices"]) == ["t_lun0", "t_lun1"]
 
 
 def test_ietd_uppercase_target_name_is_reported():
@@ -351,11 +336,10 @@ def test_tgt_numbering_skips_explicit_luns_and_reports_collisions():
         lun 2
     </backing-store>
     <backing-store /srv/e.img>
-        lun 99999
     </backing-store>
 </target>
 """
-    config, report = tgt_to_config(text)
+    config, _report = tgt_to_config(text)
     luns = config["drivers"]["iscsi"]["targets"]["iqn.2026-11.com.example:t"]["luns"]
     assert dict((n, l["device"]) for n, l in luns.items()) == {
         1: "t_lun1", 2: "t_lun2", 3: "t_lun3", 4: "t_lun4", 5: "t_lun5", 6: "t_lun6"}
@@ -364,8 +348,6 @@ def test_tgt_numbering_skips_explicit_luns_and_reports_collisions():
         "t_lun1": "/srv/b.img", "t_lun2": "/srv/d.img", "t_lun3": "/srv/a.img", "t_lun4": "/srv/c.img",
         "t_lun5": "/srv/e.img"}
     assert config["handlers"]["vdisk_blockio"]["devices"] == {"t_lun6": {"filename": "/dev/sdx", "attributes": {}}}
-    assert "line 12: target iqn.2026-11.com.example:t: lun 99999 is not a number from 0 to 16383; numbered " \
-           "automatically" in report
 
 
 def test_tgt_address_only_acl_keeps_the_default_lun_set():
@@ -382,7 +364,6 @@ def test_tgt_address_only_acl_keeps_the_default_lun_set():
 @pytest.mark.parametrize("directive, attributes, note", [
     ("write-cache on", {}, None),
     ("write-cache off", {"write_through": "1"}, None),
-    ("write-cache maybe", {}, "write-cache maybe is not on or off"),
     ("readonly 1", {"read_only": "1"}, None),
     ("vendor_id TOOLONGVENDOR", {}, "t10_vend_id TOOLONGVENDOR is not valid for SCST (must be at most 8 bytes)"),
     ("block-size 4096", {"blocksize": "4096"}, None),
@@ -408,12 +389,87 @@ def test_tgt_lun_directives(directive, attributes, note):
     assert "AQBsecretkey" not in "\n".join(report)
 
 
-def test_tgt_unclosed_and_unknown_sections():
-    text = "<target iqn.2026-11.com.example:t>\n\t<weird x>\n\t</weird>\n</target>\n<target iqn.2026-11.com.example:u>\n"
-    _config, report = tgt_to_config(text)
-    assert report == ["line 2: <weird> sections are not known; their content is not imported",
-                      "line 2: target iqn.2026-11.com.example:t: <weird> inside a target is not known; not imported",
-                      "line 5: <target iqn.2026-11.com.example:u> is not closed"]
+IET_T = "Target iqn.2026-11.com.example:t\n"
+TGT_T = "<target iqn.2026-11.com.example:t>\n"
+
+
+@pytest.mark.parametrize("convert, text, errors", [
+    (ietd_to_config, "IncomingUser lonely\n" + IET_T,
+     ["line 1: discovery: an incoming CHAP account needs exactly a user name and a secret (1 word(s) given)"]),
+    (ietd_to_config, IET_T + "\tOutgoingUser a b c-secret-123456\n",
+     ["line 2: target iqn.2026-11.com.example:t: an outgoing CHAP account needs exactly a user name and a secret "
+      "(3 word(s) given)"]),
+    (ietd_to_config, "Bogus 1\n" + IET_T + "\tFancyOption yes\nTarget\n\tLun 0 Path=/srv/x,Type=fileio\n",
+     ["line 1: Bogus is not an IET global parameter (IncomingUser, OutgoingUser, iSNSServer, iSNSAccessControl)",
+      "line 3: target iqn.2026-11.com.example:t: FancyOption is not an IET target parameter",
+      "line 4: Target needs exactly one name (0 given)"]),
+    (ietd_to_config, "MaxConnections 1\niSNSAccessControl yes\n",
+     ["line 1: MaxConnections is a target parameter; IET reads it only inside a Target stanza",
+      "line 2: iSNSAccessControl is Yes or No (case-sensitive), not 'yes'"]),
+    (ietd_to_config, IET_T + "\tLun 16384 Path=/srv/a,Type=fileio\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun 16384 is not a LUN number from 0 to 16383"]),
+    (ietd_to_config, IET_T + "\tLun x Path=/srv/a,Type=fileio\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun x is not a LUN number from 0 to 16383"]),
+    (ietd_to_config, IET_T + "\tLun 0 Type=fileio\n", ["line 2: target iqn.2026-11.com.example:t: Lun 0 has no Path"]),
+    (ietd_to_config, IET_T + "\tLun 0 Path=/srv/a,Type=memio\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun 0: Type=memio is not fileio, blockio or nullio"]),
+    (ietd_to_config, IET_T + "\tLun 0 Path=/srv/a,Type=fileio,IOMode=xx\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun 0: IOMode=xx is not ro, wb or wt"]),
+    (ietd_to_config, IET_T + "\tLun 3 Path=/srv/a,Type=fileio,Cache=none,readonly\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun 3: 'readonly' is not an option=value pair",
+      "line 2: target iqn.2026-11.com.example:t: Lun 3: Cache is not an IET Lun option (Path, Type, ScsiId, ScsiSN, "
+      "IOMode, BlockSize, Blocks, Sectors)"]),
+    (ietd_to_config, IET_T + "\tLun 1 Blocks=lots,Type=nullio\n",
+     ["line 2: target iqn.2026-11.com.example:t: Lun 1: Blocks=lots is not a number"]),
+    (ietd_to_config, IET_T + "\tHeaderDigest MD5\n\tQueuedCommands many\n",
+     ["line 2: target iqn.2026-11.com.example:t: HeaderDigest 'MD5' is not a valid value (must be None, CRC32C or "
+      "both (comma separated))",
+      "line 3: target iqn.2026-11.com.example:t: QueuedCommands 'many' is not a valid value (must be a plain "
+      "decimal integer (no leading zeros: SCST reads 010 as octal))"]),
+    (tgt_to_config, TGT_T + "\t<weird x>\n\t</weird>\n</target>\n<target iqn.2026-11.com.example:u>\n",
+     ["line 2: <weird> is not a tgt section (target, backing-store, direct-store)",
+      "line 5: <target iqn.2026-11.com.example:u> is not closed"]),
+    (tgt_to_config, "</target>\n<backing-store /srv/a>\n</backing-store>\n" + TGT_T + "\t<target x>\n\t</target>\n"
+     "</target>\n<target>\n</target>\n",
+     ["line 1: </target> does not close any open section",
+      "line 2: <backing-store> cannot be inside nothing: it belongs in a <target>",
+      "line 5: <target> cannot be inside <target>",
+      "line 8: <target> without a name"]),
+    (tgt_to_config, "bogus-global 1\n" + TGT_T + "\tbogus-directive 2\n\tlun 3\n\t<backing-store /srv/a>\n"
+     "\t\tlun 99999\n\t</backing-store>\n\t<backing-store /srv/b>\n\t\twrite-cache maybe\n\t\treadonly perhaps\n"
+     "\t\tbs-type floppy\n\t\tbogus-lun-option x\n\t</backing-store>\n\t<backing-store /srv/c\n</target>\n",
+     ["line 1: bogus-global is not a tgt global directive",
+      "line 3: target iqn.2026-11.com.example:t: bogus-directive is not a tgt target directive",
+      "line 4: target iqn.2026-11.com.example:t: lun belongs inside a <backing-store> or <direct-store> section",
+      "line 6: target iqn.2026-11.com.example:t: lun 99999 is not a number from 0 to 16383",
+      "line 8: target iqn.2026-11.com.example:t: LUN 1: bs-type floppy is not a tgt backing-store type",
+      "line 14: a section tag that cannot be read (<kind name> or </kind> on a line of its own)"]),
+    (tgt_to_config, TGT_T + "\t<backing-store /srv/b>\n\t\twrite-cache maybe\n\t\treadonly perhaps\n"
+     "\t\tbogus-lun-option x\n\t</backing-store>\n\tincominguser joe\n</target>\n",
+     ["line 3: target iqn.2026-11.com.example:t: LUN 1: write-cache maybe is not on or off",
+      "line 4: target iqn.2026-11.com.example:t: LUN 1: readonly perhaps is not 0 or 1",
+      "line 5: target iqn.2026-11.com.example:t: LUN 1: bogus-lun-option is not a tgt backing-store directive",
+      "line 7: target iqn.2026-11.com.example:t: an incoming CHAP account needs exactly a user name and a secret "
+      "(1 word(s) given)"]),
+])
+def test_a_file_that_cannot_be_read_completely_is_refused(convert, text, errors):
+    with pytest.raises(ConfError) as refused:
+        convert(text)
+    message = str(refused.value)
+    assert "cannot be read completely, so nothing was converted" in message
+    assert refused.value.details["errors"] == errors
+    assert message.endswith("\n".join(errors))
+
+
+def test_refusals_never_show_a_secret():
+    text = ("IncomingUser joe hidden-secret-001 extra\n" + IET_T + "\tIncomingUserr joe hidden-secret-002\n")
+    with pytest.raises(ConfError) as refused:
+        ietd_to_config(text)
+    assert "hidden-secret" not in str(refused.value) and "IncomingUserr" in str(refused.value)
+    text = TGT_T + "\tincominguserr joe hidden-secret-003\n\tincominguser joe hidden-secret-004 x\n</target>\n"
+    with pytest.raises(ConfError) as refused:
+        tgt_to_config(text)
+    assert "hidden-secret" not in str(refused.value) and "incominguserr" in str(refused.value)
 
 
 # --- device names ------------------------------------------------------------------
