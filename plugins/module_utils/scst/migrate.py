@@ -113,8 +113,10 @@ class _Converter(object):
     def refuse_if_incomplete(self, what):
         if self.errors:
             lines = [text for _line, text in sorted(self.errors, key=lambda e: e[0])]
-            raise ConfError("%s cannot be read completely, so nothing was converted; fix these lines "
-                            "first:\n%s" % (what, "\n".join(lines)), errors=lines)
+            error = ConfError(what, "cannot be read completely, so nothing was converted; fix these lines "
+                                    "first:\n%s" % "\n".join(lines))
+            error.details["errors"] = lines
+            raise error
 
     # -- targets and CHAP ---------------------------------------------------------
 
