@@ -196,7 +196,7 @@ actions:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.hidden import SecretHidingModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, Initiator, NodeRequest
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SECRET_SETTINGS, Portal, mask_settings

@@ -208,7 +208,8 @@ config:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import mask_secrets
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.predict import predict_configuration
@@ -246,7 +247,7 @@ def make_after(p, check_mode):
 def validate(p):
     """validate_only: the checks of a run, without the host."""
     request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
-    return dict(changed=False, plan=[], persisted=False, config=mask_config(request.normal))
+    return dict(changed=False, plan=[], persisted=False, config=mask_secrets(request.normal))
 
 
 def main():

@@ -175,12 +175,12 @@ else:
             return super().increase_indent(flow, False)
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import mask_secrets, parse_scst_conf
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import parse_scst_conf
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.files import PRIVATE_MODE, current_file, write_private
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.migrate import ietd_to_config, tgt_to_config
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import secret_values
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import find_secrets, mask_secrets
 
 DEFAULT_SRC = {"scst": "/etc/scst.conf", "ietd": "/etc/iet/ietd.conf", "tgt": "/etc/tgt/targets.conf"}
 CONVERTERS = {"scst": parse_scst_conf, "ietd": ietd_to_config, "tgt": tgt_to_config}
@@ -248,7 +248,7 @@ def run(params, *, check_mode, diff, hide=lambda secrets: None):
         raise ScstError("var_name: %r is not a valid variable name (letters, digits and _, not starting "
                         "with a digit)" % (var_name,))
     config, report = CONVERTERS[fmt](read_source(src))
-    hide(secret_values(config))
+    hide(find_secrets(config))
     result = {"changed": False, "config": mask_secrets(config), "report": report, "src": src}
     dest = params["dest"]
     if not dest:

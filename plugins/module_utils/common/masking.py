@@ -44,23 +44,30 @@ def mask_text(text, secrets):
     return "".join(shown)
 
 
+def _secret(key, value, secret_keys):
+    """A value that must be hidden: a non-empty scalar under a secret key (a
+    password YAML read as a number is still a password)."""
+    return key in secret_keys and isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+        and str(value) != ""
+
+
 def mask_secrets(data, secret_keys=SECRET_KEYS):
-    """A copy of ``data`` with every non-empty string under a key of ``secret_keys`` masked."""
+    """A copy of ``data`` with every secret (see ``_secret``) replaced by ``MASK``."""
     if isinstance(data, dict):
-        return dict((key, MASK if key in secret_keys and isinstance(value, str) and value
-                     else mask_secrets(value, secret_keys)) for key, value in data.items())
+        return dict((key, MASK if _secret(key, value, secret_keys) else mask_secrets(value, secret_keys))
+                    for key, value in data.items())
     if isinstance(data, (list, tuple)):
         return [mask_secrets(item, secret_keys) for item in data]
     return data
 
 
 def find_secrets(data, secret_keys=SECRET_KEYS):
-    """Every non-empty secret string in ``data`` (for ``AnsibleModule.no_log_values``)."""
+    """Every secret in ``data``, as text (for ``AnsibleModule.no_log_values``)."""
     found = set()
     if isinstance(data, dict):
         for key, value in data.items():
-            if key in secret_keys and isinstance(value, str) and value:
-                found.add(value)
+            if _secret(key, value, secret_keys):
+                found.add(str(value))
             else:
                 found |= find_secrets(value, secret_keys)
     elif isinstance(data, (list, tuple)):

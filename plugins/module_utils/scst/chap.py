@@ -13,7 +13,7 @@ from __future__ import annotations
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import target_dir
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome, require_reference
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import require_driver
 

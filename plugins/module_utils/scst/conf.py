@@ -35,7 +35,7 @@ import re
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, mask_secrets  # noqa: F401 pylint: disable=unused-import
 
 MIB = 1 << 20
 HEADER = "# SCST configuration written by the scst.iscsi Ansible collection (read by scstadmin -config)."
@@ -415,16 +415,6 @@ def normalise_config(config):
     if alua:
         result["alua_attributes"] = alua
     return result
-
-
-def mask_secrets(config):
-    """A copy of ``config`` with every CHAP password replaced by ``********``."""
-    if isinstance(config, dict):
-        return dict((k, MASK if k == "password" and isinstance(val, str) and val else mask_secrets(val))
-                    for k, val in config.items())
-    if isinstance(config, list):
-        return [mask_secrets(item) for item in config]
-    return copy.deepcopy(config)
 
 
 # ---------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import Safe
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, LunSetRequest, plan_lun_set
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.root import (
     HandlerRequest,
     RootRequest,
@@ -325,12 +324,3 @@ def _plan_chap_set(live, step, chap, *, purge, target=None):
                         continue  # replacing the one outgoing account already removes it
                     step(plan_chap, ChapRequest.removal(username=account.user, direction=direction,
                                                         target=target))
-
-
-def mask_config(config):
-    """A copy of a configuration with every CHAP password replaced by the mask."""
-    if isinstance(config, dict):
-        return dict((k, MASK if k == "password" and val else mask_config(val)) for k, val in config.items())
-    if isinstance(config, list):
-        return [mask_config(item) for item in config]
-    return config

@@ -36,7 +36,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import (
     portal_file,
     target_dir,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 
 # Attributes scstadmin always treats as non-static, whatever their mode.

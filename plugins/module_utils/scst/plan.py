@@ -13,9 +13,10 @@ from __future__ import annotations
 import errno
 import time
 
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.scst.iscsi.plugins.module_utils.common.plan import Plan as BasePlan, Step
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 
-MASK = "********"
 
 # Order of a full apply (SCST's own recommendation): removals first, from the
 # outside in, then creation from the inside out, enabling last.
@@ -61,29 +62,23 @@ PHASES = (
 _RANK = dict((name, i) for i, name in enumerate(PHASES))
 
 
-class Action(object):
+class Action(Step):
     """One write: ``data`` to ``path``; ``secrets`` are masked everywhere it is shown."""
-
-    __slots__ = ("phase", "path", "data", "what", "secrets", "wait_empty")
 
     def __init__(self, phase, path, data, what, secrets=(), wait_empty=None):
         if phase not in _RANK:
             raise ValueError("unknown phase %s" % phase)
+        super().__init__(what, secrets=secrets)
         self.phase = phase
         self.path = path
         self.data = data
-        self.what = what
-        self.secrets = tuple(s for s in secrets if s)
         # a directory that must become empty before the next write (closing
         # sessions is asynchronous: del_target fails with EBUSY until they are gone)
         self.wait_empty = wait_empty
 
     @property
     def shown(self):
-        text = self.data
-        for secret in self.secrets:
-            text = text.replace(secret, MASK)
-        return text
+        return self.mask(self.data)
 
     def as_dict(self):
         return {"path": self.path, "write": self.shown, "what": self.what}
@@ -92,29 +87,18 @@ class Action(object):
         return "Action(%s, %s, %r)" % (self.phase, self.path, self.shown)
 
 
-class Plan(object):
-    """Actions in apply order; stable within a phase."""
-
-    def __init__(self):
-        self._actions = []
-        self.warnings = []
+class Plan(BasePlan):
+    """SCST management writes, applied by phase (stable within a phase)."""
 
     def add(self, phase, path, data, what, *, secrets=(), wait_empty=None):
-        self._actions.append(Action(phase, path, data, what, secrets, wait_empty))
+        self.append(Action(phase, path, data, what, secrets, wait_empty))
 
-    def extend(self, other):
-        self._actions.extend(other._actions)
-        self.warnings.extend(other.warnings)
+    def ordered(self):
+        return sorted(self.steps, key=lambda a: _RANK[a.phase])
 
     @property
     def actions(self):
-        return sorted(self._actions, key=lambda a: _RANK[a.phase])
-
-    def __len__(self):
-        return len(self._actions)
-
-    def __bool__(self):
-        return bool(self._actions)
+        return self.ordered()
 
     def shown(self):
         return [a.as_dict() for a in self.actions]
@@ -135,6 +119,7 @@ def apply_plan(sysfs, plan, *, settle_timeout=60.0):
         except ScstError as exc:
             _explain_failure(exc, done, action, still_running=getattr(exc, "code", None) == errno.ETIMEDOUT)
             raise
+        action.done = True
         done.append(action)
         if action.wait_empty:
             try:

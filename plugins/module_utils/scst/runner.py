@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.scst.iscsi.plugins.module_utils.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import find_secrets
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lock import HostLock
@@ -88,33 +89,12 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     return result
 
 
-SECRET_KEYS = ("password",)
-
-
-def secret_values(data):
-    """Every value under a ``password`` key anywhere inside ``data`` (options
-    that are free-form mappings, such as scst_config's ``config``), for
-    ``SecretHidingModule`` to hide."""
-    found = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if key in SECRET_KEYS and isinstance(value, (str, int)) and not isinstance(value, bool) \
-                    and str(value):
-                found.add(str(value))
-            else:
-                found.update(secret_values(value))
-    elif isinstance(data, (list, tuple)):
-        for item in data:
-            found.update(secret_values(item))
-    return found
-
-
 def scst_module(options):
     """The AnsibleModule of a planning module: the common options, the module's
     own ``options``, check mode, nested secrets hidden."""
     argument_spec = common_argument_spec()
     argument_spec.update(options)
-    return SecretHidingModule(argument_spec=argument_spec, supports_check_mode=True, secrets=secret_values)
+    return SecretHidingModule(argument_spec=argument_spec, supports_check_mode=True, secrets=find_secrets)
 
 
 def run_planner(module, make_planner, *, make_after=None, describe=None, predict=None):
