@@ -29,7 +29,6 @@ holding them cannot be written.
 
 from __future__ import annotations
 
-import copy
 import re
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
@@ -1073,7 +1072,7 @@ class _Interpreter(object):
                     if name == "copy_manager":
                         # scstadmin -write_config writes its LUNs; SCST makes them itself
                         self.note(node.line, "TARGET_DRIVER copy_manager is not imported: SCST "
-                                                    "creates its target and LUNs by itself")
+                                             "creates its target and LUNs by itself")
                         continue
                     # scst_local targets have no enabled file
                     self.driver_enables = name != "scst_local"

@@ -27,7 +27,6 @@ from scst_unit_support import Runner, planned
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import parse_scst_conf
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.values import GROUPS_FILES, HANDLER_FILES
 
