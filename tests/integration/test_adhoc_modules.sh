@@ -47,7 +47,7 @@ import json, sys
 info = json.load(open(sys.argv[1]))["scst"]
 assert sorted(info["handlers"]) == ["vdisk_blockio", "vdisk_nullio"], info["handlers"]
 assert info["drivers"]["iscsi"]["enabled"] is True
-assert info["drivers"]["iscsi"]["chap"] == {"incoming": [{"username": "discovery", "password": "********"}]}
+assert info["drivers"]["iscsi"]["chap"] == {"incoming": [{"username": "discovery", "password": "********"}], "outgoing": []}
 assert info["drivers"]["iscsi"]["targets"] == {}
 print("ok scst_info")
 PY
