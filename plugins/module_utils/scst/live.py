@@ -10,14 +10,19 @@ EINVAL).  Paths are relative to the sysfs root.
 
 from __future__ import annotations
 
+import errno
 import re
 
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SysfsReadError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.values import HANDLER_FILES
 
 COPY_MANAGER = "copy_manager"
 _CHAP_FILE = re.compile(r"^(IncomingUser|OutgoingUser)(\d*)$")
 _PORTAL_FILE = re.compile(r"^allowed_portal(\d*)$")
+_PARAMS_LINE = "The following parameters available:"
+# Files that are never configuration (scstadmin skips them by name).
+NOT_ATTRIBUTES = ("mgmt", "trace_level", "uevent")
 
 
 def device_dir(name):
@@ -32,6 +37,18 @@ def lun_set_dir(driver, target, group=None):
     if group:
         return join("targets", driver, target, "ini_groups", group, "luns")
     return join("targets", driver, target, "luns")
+
+
+def chap_file(name):
+    """``incoming``/``outgoing`` for a CHAP account file name (IncomingUser, OutgoingUser1 ...), else None."""
+    match = _CHAP_FILE.match(name)
+    if not match:
+        return None
+    return "incoming" if match.group(1) == "IncomingUser" else "outgoing"
+
+
+def portal_file(name):
+    return bool(_PORTAL_FILE.match(name))
 
 
 class ChapAccount(object):
@@ -56,6 +73,7 @@ class Lun(object):
 class LiveTree(object):
     def __init__(self, sysfs):
         self.sysfs = sysfs
+        self._params = {}
         # Objects a whole-host plan will create before they are referenced:
         # ("device", name), ("target", driver, name), ("group", driver, target, name).
         self.declared = set()
@@ -194,3 +212,46 @@ class LiveTree(object):
     def initiators(self, driver, target, group):
         base = join(target_dir(driver, target), "ini_groups", group, "initiators")
         return [n for n in self.sysfs.listdir(base) if n != "mgmt"]
+
+    # -- what scstadmin -write_config saves ------------------------------------
+    def creation_params(self, mgmt, *, cache_key=None):
+        """Names a mgmt file advertises as creation parameters ("The following
+        parameters available: a, b"); read once per ``cache_key`` (default: the path)."""
+        key = cache_key or mgmt
+        if key not in self._params:
+            try:
+                text = self.sysfs.read_text(mgmt)
+            except SysfsReadError as exc:
+                if exc.code not in (errno.ENOENT, errno.EACCES):
+                    raise
+                text = ""   # no mgmt file (copy_manager, scst_user): no creation parameters
+            names = set()
+            for line in text.split("\n"):
+                if line.startswith(_PARAMS_LINE):
+                    names.update(p.strip() for p in line[len(_PARAMS_LINE):].rstrip(".").split(",") if p.strip())
+            self._params[key] = frozenset(names)
+        return self._params[key]
+
+    def config_attrs(self, base, entries, *, creation=frozenset, dynamic=(), always=()):
+        """The attributes of directory ``base`` that scstadmin -write_config saves
+        (SYSFS-SPEC 6.3): readable files marked ``[key]`` that are writable
+        (not static), named in ``dynamic`` (scstadmin's always-non-static
+        names), or creation parameters (``creation()`` is called only when
+        needed: it reads a mgmt help text).  ``entries`` is ``scan(base)``.
+        Files named in ``always`` are returned even without ``[key]``; a
+        static file is never read unless it can be saved.  Returns ``{name: Attr}``.
+        """
+        found = {}
+        params = None
+        for name, (kind, mode) in entries.items():
+            if kind != "file" or name in NOT_ATTRIBUTES or not mode & 0o400:
+                continue
+            if not mode & 0o200 and name not in dynamic and name not in always:
+                if params is None:
+                    params = creation()
+                if name not in params:
+                    continue
+            attr = self.sysfs.read_attr(join(base, name))
+            if attr is not None and (attr.key or name in always):
+                found[name] = attr
+        return found

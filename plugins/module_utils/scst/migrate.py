@@ -20,12 +20,12 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import (
     MIB,
-    LUN_MAX,
     ConfError,
     normalise_config,
     render_scst_conf,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.values import LUN_MAX
 
 ACL_GROUP = "allowed"
 

@@ -66,6 +66,20 @@ class OsBackend(object):
     def listdir(self, rel):
         return os.listdir(self._abs(rel))
 
+    def scan(self, rel):
+        """``{name: (kind, mode)}`` of a directory's entries, kind ``dir``, ``link`` or ``file``;
+        ``mode`` is the permission bits of a file (0 for the others)."""
+        found = {}
+        with os.scandir(self._abs(rel)) as entries:
+            for entry in entries:
+                if entry.is_symlink():
+                    found[entry.name] = ("link", 0)
+                elif entry.is_dir(follow_symlinks=False):
+                    found[entry.name] = ("dir", 0)
+                else:
+                    found[entry.name] = ("file", entry.stat(follow_symlinks=False).st_mode & 0o7777)
+        return found
+
     def readlink(self, rel):
         return os.readlink(self._abs(rel))
 
@@ -129,6 +143,17 @@ class Sysfs(object):
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR):
                 return []
+            raise SysfsReadError(path=rel, code=exc.errno)
+
+    def scan(self, rel):
+        """``{name: (kind, mode)}`` of the entries of ``rel`` (kind ``dir``, ``link`` or ``file``, mode
+        the permission bits of a file), in one call; ``{}`` when ``rel`` does not exist."""
+        self.reads += 1
+        try:
+            return dict(sorted(self.backend.scan(rel).items()))
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+                return {}
             raise SysfsReadError(path=rel, code=exc.errno)
 
     def subdirs(self, rel):

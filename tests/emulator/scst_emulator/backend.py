@@ -33,6 +33,11 @@ class InProcessBackend:
     def listdir(self, rel: str) -> list:
         return self._call(self.emulator.listdir, rel)
 
+    def scan(self, rel: str) -> dict:
+        """``{name: (kind, mode)}``: kind ``dir``, ``link`` or ``file``, mode the
+        permission bits of a file (0 otherwise), as os.scandir and lstat see them."""
+        return self._call(self.emulator.scan, rel)
+
     def readlink(self, rel: str) -> str:
         return self._call(self.emulator.readlink, rel)
 

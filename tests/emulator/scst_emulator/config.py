@@ -126,6 +126,10 @@ class EmulatorConfig:
     passthrough_handlers: list = field(default_factory=lambda: list(PASSTHROUGH_TYPES))
     daemon_running: bool = True
     with_scst_local: bool = False
+    # Hardware target ports (FC/IB): {driver: [port names]}, e.g.
+    # {"qla2x00t": ["50:01:43:80:12:34:56:78"]}; each port is a target with
+    # ``hw_target`` 1 and ``enabled``, created when the driver loads.
+    hw_targets: dict = field(default_factory=dict)
     scst_local_default_target: bool = True
     ncpus: int = 2
     scst_threads: int = 2

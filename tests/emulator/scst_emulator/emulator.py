@@ -21,7 +21,7 @@ from .config import EmulatorConfig
 from .errors import (EACCES, EAGAIN, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR, EPERM,
                      ScstError, fail)
 from .lexer import Cursor
-from .model import Device, State
+from .model import Device, State, Target
 from .nodes import Attr, Dir, Link
 from .ops_alua import AluaOps
 from .ops_devices import DeviceOps
@@ -78,6 +78,9 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             self.targets_of(LOCAL_DRIVER)
             if self.config.scst_local_default_target:
                 self.local_add_target("scst_local_tgt", Cursor("session_name=scst_local_host"))
+        for driver, ports in self.config.hw_targets.items():
+            for port in ports:
+                self.targets_of(driver)[port] = Target(driver=driver, name=port)
         if not self.config.daemon_running:
             self.state.iscsi.running = False
             self.state.iscsi.attrs = False
@@ -216,6 +219,23 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
             if not isinstance(node, Dir):
                 fail(ENOTDIR, rel)
             return sorted(node.entries())
+
+    def scan(self, rel: str) -> dict:
+        """Entries of a directory with their kind and mode, without following
+        symlinks: ``{name: ("dir" | "link" | "file", mode)}``."""
+        with self.lock:
+            node = self._resolve(rel)
+            if not isinstance(node, Dir):
+                fail(ENOTDIR, rel)
+            out = {}
+            for name, child in node.entries().items():
+                if isinstance(child, Link):
+                    out[name] = ("link", 0)
+                elif isinstance(child, Dir):
+                    out[name] = ("dir", 0)
+                else:
+                    out[name] = ("file", child.mode)
+            return out
 
     def readlink(self, rel: str) -> str:
         with self.lock:

@@ -17,7 +17,7 @@ from .texts import (DEFAULT_TRACE, DEVICE_GROUPS_MGMT_HELP, DG_DEVICES_MGMT_HELP
                     TG_MGMT_HELP, TRACE_PRINT_ORDER, CORE_TRACE_TOKENS,
                     sgv_stats_text, trace_level_text, type_text, vdisk_handler_help)
 from .tree_targets import targets_dir
-from .vdisk import vdisk_attr_nodes
+from .vdisk import vdisk_attr_node, vdisk_attr_nodes
 
 
 # ------------------------------------------------------------ trace_level --
@@ -163,7 +163,7 @@ def devices_dir(emu) -> Dir:
 
 
 def device_dir(emu, dev) -> Dir:
-    def entries():
+    def own():
         out = core_device_attrs(emu, dev)
         out["exported"] = Dir(lambda: {f"export{no}": Link(f"../../../{path}")
                                        for no, path in emu.device_exports(dev)})
@@ -171,10 +171,19 @@ def device_dir(emu, dev) -> Dir:
             out["handler"] = Link(f"../../handlers/{dev.handler}")
         if dev.scsi_link:
             out["scsi_device"] = Link(dev.scsi_link)
+        return out
+
+    def entries():
+        out = own()
         if dev.virtual:
             out.update(vdisk_attr_nodes(emu, dev))
         return out
-    return Dir(entries)
+
+    def get(name):
+        # a lookup builds the one vdisk file asked for, not the device's ~35 files
+        node = vdisk_attr_node(emu, dev, name) if dev.virtual else None
+        return node if node is not None else own().get(name)
+    return Dir(entries, get)
 
 
 def core_device_attrs(emu, dev) -> dict:

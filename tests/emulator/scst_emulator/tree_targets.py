@@ -41,6 +41,8 @@ def targets_dir(emu) -> Dir:
         out = {ISCSI: iscsi_driver_dir(emu), CM_DRIVER: copy_manager_driver_dir(emu)}
         if emu.config.with_scst_local:
             out[LOCAL_DRIVER] = scst_local_driver_dir(emu)
+        for driver in emu.config.hw_targets:
+            out[driver] = hardware_driver_dir(emu, driver)
         return out
     return Dir(entries)
 
@@ -151,6 +153,18 @@ def scst_local_driver_dir(emu) -> Dir:
     return _driver_dir(emu, LOCAL_DRIVER, static)
 
 
+def hardware_driver_dir(emu, driver: str) -> Dir:
+    """A hardware target driver without NPIV: no mgmt file (targets are the
+    ports found at load time), only a trace_level."""
+    def static():
+        out = {}
+        if emu.config.tracing:
+            from .tree import trace_level_attr
+            out["trace_level"] = trace_level_attr(emu, f"targets/{driver}", CORE_TRACE_TOKENS)
+        return out
+    return _driver_dir(emu, driver, static)
+
+
 # ----------------------------------------------------------------- target --
 
 def access_attrs(emu, acc) -> dict:
@@ -200,7 +214,10 @@ def target_dir(emu, tgt) -> Dir:
         out.update(access_attrs(emu, tgt.access))
         for counter in IO_COUNTERS:
             out[counter] = ro(lambda: "0\n", work_read=True)
-        if tgt.driver in DRIVERS_WITH_ENABLE:
+        hardware = tgt.driver in emu.config.hw_targets
+        if hardware:
+            out["hw_target"] = const("1\n")        # a physical port (spec 3.5)
+        if tgt.driver in DRIVERS_WITH_ENABLE or hardware:
             out["enabled"] = rw(lambda: f"{int(tgt.enabled)}\n",
                                 lambda d: emu.set_target_enabled(tgt, d), work=True,
                                 precheck=emu.precheck_enabled)

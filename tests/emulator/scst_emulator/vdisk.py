@@ -201,7 +201,9 @@ def open_backing(emu, dev: Device, thin_requested: bool = False) -> None:
         fail(EINVAL, "neither a regular file nor a block device")
     if a["thin_provisioned"] and not backing.discard_supported:
         a["thin_provisioned"] = 0      # forced back, but stays a key attribute
-    a["size"] = size - size % a["blocksize"]
+    # ``size`` is the backing store's size in bytes as SCST shows it (file_size,
+    # not rounded to the block size: only the block count is).
+    a["size"] = size
 
 
 # ------------------------------------------------------------ attributes --
@@ -301,7 +303,7 @@ def _store_filename(emu, dev, name, data):
 def _store_resync(emu, dev, name, data):
     if dev.attrs["active"]:
         kind, size = emu.config.backing.stat(dev.attrs["filename"])
-        dev.attrs["size"] = size - size % dev.attrs["blocksize"]
+        dev.attrs["size"] = size
 
 
 def _store_noop(emu, dev, name, data):
@@ -455,6 +457,20 @@ def vdisk_attr_nodes(emu, dev: Device) -> dict:
     if dev.handler in (F, B, C):
         out["filename"] = _filename_attr(emu, dev)
     return out
+
+
+def vdisk_attr_node(emu, dev: Device, name: str):
+    """One handler-specific attribute file of a vdisk device, or None (a
+    lookup builds only the file asked for)."""
+    if name == "filename":
+        return _filename_attr(emu, dev) if dev.handler in (F, B, C) else None
+    for spec in (_size_specs(dev.handler) if name in ("size", "size_mb") else VDISK_ATTRS):
+        if spec.name != name:
+            continue
+        if dev.handler not in spec.handlers or (spec.only_if is not None and not spec.only_if(dev)):
+            return None
+        return _make_attr(emu, dev, spec)
+    return None
 
 
 def _make_attr(emu, dev: Device, spec: VSpec) -> Attr:

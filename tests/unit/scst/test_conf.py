@@ -22,6 +22,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import (
     parse_scst_conf,
     render_scst_conf,
 )
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 TGT = "iqn.2026-11.com.example:tgt1"
@@ -83,7 +84,7 @@ def test_parse_sample_gives_the_normal_form_and_an_empty_report():
     assert report == []
     assert config["handlers"]["dev_disk"]["devices"]["2:0:0:0"] == {"attributes": {}}
     assert config["drivers"]["iscsi"]["targets"][TGT]["groups"]["host1"]["luns"] == {
-        0: {"device": "null1", "read_only": True}}
+        0: {"device": "null1", "read_only": True, "attributes": {}}}
 
 
 def test_render_is_byte_stable_whatever_the_order_of_the_input():
@@ -108,22 +109,27 @@ def test_render_is_byte_stable_whatever_the_order_of_the_input():
 def test_live_lab_conf_parses():
     config, report = parse_scst_conf((FIXTURES / "scst-lab.conf").read_text())
     assert config["handlers"] == {
-        "vdisk_blockio": {"devices": {"blk1": {"filename": "/dev/vdb", "attributes": {}},
+        "vdisk_blockio": {"attributes": {},
+                          "devices": {"blk1": {"filename": "/dev/vdb", "attributes": {}},
                                       "blkloop": {"filename": "/dev/loop0", "attributes": {}}}},
-        "vdisk_fileio": {"devices": {"disk1": {"filename": "/srv/scst/disk1.img", "attributes": {"nv_cache": "1"}}}},
-        "vdisk_nullio": {"devices": {"null1": {"attributes": {"size_mb": "1024"}}}},
+        "vdisk_fileio": {"attributes": {},
+                         "devices": {"disk1": {"filename": "/srv/scst/disk1.img", "attributes": {"nv_cache": "1"}}}},
+        "vdisk_nullio": {"attributes": {}, "devices": {"null1": {"attributes": {"size_mb": "1024"}}}},
     }
+    assert config["attributes"] == {} and config["device_groups"] == {}
     iscsi = config["drivers"]["iscsi"]
     assert iscsi["enabled"] is True
     target = iscsi["targets"]["iqn.2026-11.test.lab:tgt1"]
     assert target["enabled"] is True
     assert target["attributes"] == {"rel_tgt_id": "1"}
     assert target["chap"] == {"incoming": [{"username": "labuser", "password": "secret12chars"}], "outgoing": []}
-    assert target["luns"] == {0: {"device": "disk1", "read_only": False}, 1: {"device": "blk1", "read_only": False}}
+    assert target["luns"] == {0: {"device": "disk1", "read_only": False, "attributes": {}},
+                              1: {"device": "blk1", "read_only": False, "attributes": {}}}
     assert target["groups"] == {"lab_hosts": {
         "initiators": ["iqn.2026-11.test.lab:*wild*", "iqn.2026-11.test.lab:initiator"],
-        "luns": {0: {"device": "blk1", "read_only": False}, 1: {"device": "disk1", "read_only": False},
-                 2: {"device": "blkloop", "read_only": False}},
+        "luns": {0: {"device": "blk1", "read_only": False, "attributes": {}},
+                 1: {"device": "disk1", "read_only": False, "attributes": {}},
+                 2: {"device": "blkloop", "read_only": False, "attributes": {}}},
         "attributes": {}}}
     # the blockio sizes are reported, with their line numbers, never dropped silently
     assert report == [
@@ -156,12 +162,36 @@ def test_live_200_device_conf_parses():
     assert len(targets) == 10
     assert sum(len(t["luns"]) for t in targets.values()) == 200
     big09 = targets["iqn.2026-11.test.lab:big09"]
-    assert big09["luns"][19] == {"device": "null199", "read_only": False}
+    assert big09["luns"][19] == {"device": "null199", "read_only": False, "attributes": {}}
     assert big09["groups"]["hosts"]["initiators"] == ["iqn.2026-11.test.lab:big-ini09"]
     assert big09["chap"]["incoming"] == [{"username": "biguser09", "password": "secret12chars"}]
     assert report == []
     again = render_scst_conf(config)
     assert parse_scst_conf(again) == (config, [])
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.conf") if p.name.startswith(("scst", "sample"))))
+def test_every_fixture_file_parses_renders_and_reparses_to_the_same_data(name):
+    """scstadmin's own files (scst-lab, scst-200dev from the lab target), an ALUA/multi-driver file in
+    scstadmin's layout, and our golden sample: read, written, read again -> the same data."""
+    config, _report = parse_scst_conf((FIXTURES / name).read_text())
+    again, report = parse_scst_conf(render_scst_conf(config))
+    assert again == config and report == []
+
+
+def test_alua_fixture_reads_every_part():
+    config, report = parse_scst_conf((FIXTURES / "scst-alua.conf").read_text())
+    assert report == []
+    assert config["attributes"] == {"cluster_name": "lab", "setup_id": "0x2a", "threads": "4"}
+    assert config["handlers"]["vdisk_fileio"]["devices"]["disk1"]["attributes"] == {
+        "nv_cache": "1", "pr_file_name": "/var/lib/scst/pr/disk1-alt", "t10_dev_id": "disk1-id"}
+    assert config["drivers"]["qla2x00t"]["targets"]["50:01:43:80:12:34:56:78"]["hw_target"] is True
+    local = config["drivers"]["scst_local"]["targets"]["local1"]
+    assert local["attributes"] == {"session_name": "local1_host"} and "enabled" not in local
+    assert local["groups"]["ig"]["attributes"] == {"addr_method": "FLAT"}
+    assert config["device_groups"]["dg1"]["target_groups"]["peer"] == {
+        "group_id": 2, "state": "standby", "preferred": False, "attributes": {},
+        "targets": {"50:01:43:80:aa:bb:cc:dd": {"rel_tgt_id": 2}}}
 
 
 # --- writer traps -------------------------------------------------------------
@@ -291,7 +321,8 @@ def test_empty_sections_are_omitted():
 
 def test_empty_configuration_is_only_the_header():
     assert render_scst_conf({}) == HEADER + "\n\n\n"
-    assert parse_scst_conf(HEADER + "\n\n\n") == ({"handlers": {}, "drivers": {}}, [])
+    assert parse_scst_conf(HEADER + "\n\n\n") == (
+        {"attributes": {}, "handlers": {}, "drivers": {}, "device_groups": {}}, [])
 
 
 def test_nullio_size_is_written_in_bytes():
@@ -325,15 +356,15 @@ def test_info_output_renders_its_runtime_keys_are_ignored():
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["attributes"].update(IncomingUser="a b"),
      "use the chap key"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["luns"].update({"x": {"device": "d"}}),
-     "luns.x must be a whole decimal number"),
+     "luns.x: must be a plain decimal number from 0 to 16383"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["luns"].update({16384: {"device": "d"}}),
-     "a LUN number must be between 0 and 16383"),
+     "luns.16384: must be an integer from 0 to 16383"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["attributes"].update({"bad name": "1"}),
      "'bad name' is not an attribute name scst.conf can hold"),
     (lambda c: c["handlers"]["vdisk_nullio"]["devices"]["null1"]["attributes"].update(size_mb="1.5"),
-     "size_mb must be a whole decimal number"),
+     "size_mb: must be a whole decimal number"),
     (lambda c: c["drivers"]["iscsi"]["targets"][TGT]["luns"][0].update(read_only="maybe"),
-     "luns.0.read_only must be a boolean"),
+     "luns.0.read_only: must be a boolean"),
 ])
 def test_shape_errors_name_the_place(mutate, message):
     config = sample_config()
@@ -371,7 +402,6 @@ def _device_attrs(body, handler="vdisk_fileio"):
     (r"prod_id a\\b", "a\\b"),
     (r"prod_id \q", "q"),                         # any backslash escape drops the backslash
     ('prod_id "two words"', "two words"),
-    ('prod_id "x"y', "x"),                       # a quoted token ends at its quote
 ])
 def test_comment_escape_and_quote_rules(line, value):
     attrs, _report = _device_attrs("\t\t" + line)
@@ -383,68 +413,82 @@ def test_a_line_starting_with_hash_is_empty():
     assert attrs == {"t10_vend_id": "V"} and report == []
 
 
+def _refused(text):
+    """The ConfError parse_scst_conf raises for ``text``: (message, all problems)."""
+    with pytest.raises(ConfError) as err:
+        parse_scst_conf(text)
+    assert isinstance(err.value, ValidationError)
+    assert err.value.field.startswith("line ")
+    return str(err.value), err.value.details["problems"]
+
+
+def test_a_quoted_token_ends_at_its_quote_and_the_rest_is_a_second_value():
+    message, _problems = _refused('HANDLER vdisk_fileio {\n\tDEVICE d1 {\n\t\tprod_id "x"y\n\t}\n}\n')
+    assert message.startswith("line 3: device d1: prod_id has more than one value on a line or a section")
+
+
 def test_three_tokens_only():
-    attrs, report = _device_attrs('\t\tprod_id one two three')
-    # K V W: V is the value; scstadmin drops the fourth token and keeps W as a child
-    assert attrs == {"prod_id": "one"}
-    assert report == ["line 3: prod_id: only the first three tokens of a line are used; 1 more ignored "
-                      "(quote values that contain blanks)",
-                      "line 3: device d1: prod_id has more than one value or a section; only its first value "
-                      "is used"]
+    message, problems = _refused('HANDLER vdisk_fileio {\n\tDEVICE d1 {\n\t\tprod_id one two three\n\t}\n}\n')
+    # K V W X: scstadmin drops the fourth token and keeps W as a child of V
+    assert problems == ["line 3: prod_id: only the first three tokens of a line are used, 1 more would be "
+                        "ignored (quote values that contain blanks)",
+                        "line 3: device d1: prod_id has more than one value on a line or a section (quote values "
+                        "that contain blanks)"]
+    assert message.startswith("line 3: prod_id: only the first three tokens") and "(1 more problem(s): " in message
 
 
-def test_unquoted_incoming_user_is_reported_without_its_secret():
+def test_unquoted_incoming_user_is_refused_without_its_secret():
     text = "TARGET_DRIVER iscsi {\n\tenabled 1\n\tTARGET %s {\n\t\tenabled 1\n\t\tIncomingUser joe %s\n\t}\n}\n" % (
         TGT, SECRET)
-    config, report = parse_scst_conf(text)
-    assert config["drivers"]["iscsi"]["targets"][TGT]["chap"] == {"incoming": [], "outgoing": []}
-    assert report == ["line 5: target %s: IncomingUser is written unquoted; scstadmin rejects it (write it as "
-                      "IncomingUser \"user secret\"); not imported" % TGT]
-    assert SECRET not in "\n".join(report)
+    message, problems = _refused(text)
+    assert problems == ["line 5: target %s: IncomingUser is written unquoted; scstadmin rejects it (write it as "
+                        "IncomingUser \"user secret\")" % TGT]
+    assert SECRET not in message + "\n".join(problems)
 
 
-def test_brace_on_its_own_line_discards_the_section():
+def test_brace_on_its_own_line_is_refused():
     text = "HANDLER vdisk_nullio {\n\tDEVICE null1\n\t{\n\t\tsize 67108864\n\t}\n\tDEVICE null2 {\n\t}\n}\n"
-    config, report = parse_scst_conf(text)
-    assert config["handlers"]["vdisk_nullio"]["devices"] == {"null1": {"attributes": {}}, "null2": {"attributes": {}}}
-    assert report == ["line 3: '{' without a header on the same line: scstadmin discards this whole section "
-                      "(put '{' at the end of the header line)"]
+    _message, problems = _refused(text)
+    assert problems == ["line 3: '{' without a header on the same line: scstadmin discards this whole section "
+                        "(put '{' at the end of the header line)"]
 
 
-def test_text_before_a_closing_brace_is_lost():
+def test_text_before_a_closing_brace_is_refused():
     text = ("TARGET_DRIVER iscsi {\n\tenabled 1\n\tTARGET %s {\n\t\tenabled 1\n"
             "\t\tLUN 0 disk1 { read_only 1 }\n\t}\n}\nHANDLER vdisk_nullio {\n\tDEVICE disk1\n}\n") % TGT
-    config, report = parse_scst_conf(text)
-    assert config["drivers"]["iscsi"]["targets"][TGT]["luns"] == {0: {"device": "disk1", "read_only": False}}
-    assert report == ["line 5: text before '}' on the same line is lost (scstadmin ignores it); put '}' on a "
-                      "line of its own"]
+    _message, problems = _refused(text)
+    assert problems == ["line 5: text before '}' on the same line is lost (scstadmin ignores it); put '}' on a "
+                        "line of its own"]
 
 
-def test_repeated_blocks_replace_each_other():
+def test_a_repeated_block_is_refused():
     text = ("TARGET_DRIVER iscsi {\n\tenabled 1\n\tTARGET %s {\n\t\tenabled 1\n\t\tQueuedCommands 8\n\t}\n"
             "\tTARGET %s {\n\t\tenabled 0\n\t}\n}\n") % (TGT, TGT)
-    config, report = parse_scst_conf(text)
-    assert config["drivers"]["iscsi"]["targets"][TGT]["enabled"] is False
-    assert config["drivers"]["iscsi"]["targets"][TGT]["attributes"] == {}
-    assert report == ["line 7: TARGET %s repeats line 3: scstadmin keeps only this later entry" % TGT]
+    _message, problems = _refused(text)
+    assert problems == ["line 7: TARGET %s repeats line 3: scstadmin would keep only this later entry and drop "
+                        "the earlier one" % TGT]
 
 
-def test_a_repeated_chap_block_is_reported_without_its_secret():
+def test_a_repeated_chap_block_is_refused_without_its_secret():
     text = ("TARGET_DRIVER iscsi {\n\tIncomingUser \"joe %s\" {\n\t\tx 1\n\t}\n\tIncomingUser \"joe %s\" {\n"
             "\t}\n\tenabled 1\n}\n") % (SECRET, SECRET)
-    _config, report = parse_scst_conf(text)
-    assert "line 5: IncomingUser repeats line 2: scstadmin keeps only this later entry" in report
-    assert SECRET not in "\n".join(report)
+    message, problems = _refused(text)
+    assert "line 5: IncomingUser repeats line 2: scstadmin would keep only this later entry and drop the " \
+           "earlier one" in problems
+    assert SECRET not in message + "\n".join(problems)
 
 
 def test_repeated_pairs_are_one_entry_and_different_values_are_several():
     text = ("TARGET_DRIVER iscsi {\n\tTARGET %s {\n\t\tallowed_portal 10.0.0.1\n\t\tallowed_portal 10.0.0.1\n"
             "\t\tallowed_portal1 10.0.0.2\n\t\tenabled 1\n\t\tGROUP g {\n\t\t\tINITIATOR a\n\t\t\tINITIATOR a\n"
-            "\t\t}\n\t}\n}\n") % TGT
+            "\t\t}\n\t\tcomment one\n\t\tcomment two\n\t}\n}\n") % TGT
     config, _report = parse_scst_conf(text)
     target = config["drivers"]["iscsi"]["targets"][TGT]
     assert target["allowed_portals"] == ["10.0.0.1", "10.0.0.2"]
     assert target["groups"]["g"]["initiators"] == ["a"]
+    # an attribute with several values (scstadmin's multi-valued attribute) is a sorted list
+    assert target["attributes"] == {"comment": ["one", "two"]}
+    assert render_scst_conf(config).count("\t\tcomment ") == 2
 
 
 def test_deprecated_format_is_refused():
@@ -460,61 +504,127 @@ def test_sizes():
     assert attrs == {"size_mb": "64"}
     assert report == ["line 3: device d1: size_mb in scst.conf makes scstadmin see a difference on every re-apply; "
                       "it is written back as size in bytes"]
+    _message, problems = _refused("HANDLER vdisk_nullio {\n\tDEVICE d1 {\n\t\tsize 1G\n\t}\n}\n")
+    assert problems == ["line 3: device d1: size '1G' is not a whole decimal number"]
 
 
 def test_lun_numbers_are_read_in_base_zero():
     text = ("HANDLER vdisk_nullio {\n\tDEVICE d1\n}\nTARGET_DRIVER iscsi {\n\tTARGET %s {\n\t\tenabled 1\n"
-            "\t\tLUN 010 d1\n\t\tLUN 0x10 d1\n\t\tLUN 99999 d1\n\t\tLUN 1 nodev\n\t}\n}\n") % TGT
+            "\t\tLUN 010 d1\n\t\tLUN 0x10 d1\n\t\tLUN 1 nodev\n\t}\n}\n") % TGT
     config, report = parse_scst_conf(text)
     assert sorted(config["drivers"]["iscsi"]["targets"][TGT]["luns"]) == [1, 8, 16]
     assert report == [
         "line 4: target driver iscsi has no 'enabled' line: scstadmin leaves it as it is (disabled after a boot)",
         "line 7: target %s: LUN 010 is read by SCST as 8 (numbers are read in base 0: a leading 0 means octal)" % TGT,
         "line 8: target %s: LUN 0x10 is read by SCST as 16 (numbers are read in base 0: a leading 0 means octal)" % TGT,
-        "line 9: target %s: LUN '99999' is not a number from 0 to 16383; not imported" % TGT,
-        "line 10: target %s: LUN 1 uses device nodev, which no HANDLER section defines (scstadmin drops such a "
+        "line 9: target %s: LUN 1 uses device nodev, which no HANDLER section defines (scstadmin drops such a "
         "LUN unless the device exists)" % TGT,
+    ]
+    _message, problems = _refused(text.replace("LUN 1 nodev", "LUN 99999 d1\n\t\tLUN 2\n\t\tLUN 3 d1\n\t\tLUN 3 d2"))
+    assert problems == [
+        "line 9: target %s: LUN '99999' is not a number from 0 to 16383" % TGT,
+        "line 10: target %s: LUN 2 names no device" % TGT,
+        "line 11: target %s: LUN 3 is mapped to more than one device; scstadmin refuses this" % TGT,
     ]
 
 
-def test_unknown_keywords_are_reported_not_dropped():
-    text = tabs("""setup_id 0x1234
+EXTENDED = tabs("""setup_id 0x1234
+threads 4
 HANDLER vdisk_fileio {
-    trace_level 0
+    hattr 7
     DEVICE d1 {
         filename /srv/d1
-        bogus_attr 1
+        pr_file_name /var/lib/scst/pr/x
+        t10_vend_id ACME
     }
 }
-TARGET_DRIVER iscsi {
-    enabled 1
-    TARGET %s {
+TARGET_DRIVER qla2x00t {
+    TARGET 50:01:43:80:12:34:56:78 {
         HW_TARGET
         enabled 1
+        rel_tgt_id 3
         LUN 0 d1 {
             read_only 1
             weird 2
         }
     }
 }
+ALUA {
+    future_attr 1
+}
 DEVICE_GROUP dg1 {
     DEVICE d1
+    TARGET_GROUP local {
+        group_id 1
+        preferred 1
+        state active
+        TARGET 50:01:43:80:12:34:56:78
+    }
+    TARGET_GROUP remote {
+        group_id 2
+        state standby
+        TARGET 50:01:43:80:aa:bb:cc:dd {
+            rel_tgt_id 4
+        }
+    }
 }
-""") % TGT
-    config, report = parse_scst_conf(text)
-    assert config["handlers"]["vdisk_fileio"]["devices"]["d1"]["attributes"] == {"bogus_attr": "1"}
-    assert config["drivers"]["iscsi"]["targets"][TGT]["luns"] == {0: {"device": "d1", "read_only": True}}
-    assert report == [
-        "line 1: SCST root attribute setup_id is not part of the configuration shape; not imported",
-        "line 3: handler vdisk_fileio: handler attribute trace_level is not part of the configuration shape; "
-        "not imported",
-        "line 6: device d1: bogus_attr is not an attribute this collection manages here; kept, check it before "
-        "applying",
-        "line 12: target %s: HW_TARGET (a hardware target) is not part of the configuration shape; not "
-        "imported" % TGT,
-        "line 16: target %s: LUN 0: attribute weird is not part of the configuration shape; not imported" % TGT,
-        "line 20: DEVICE_GROUP: ALUA configuration is not part of the configuration shape; not imported",
-    ]
+""")
+
+
+def test_the_whole_extended_shape_is_imported():
+    config, report = parse_scst_conf(EXTENDED)
+    wwn, remote = "50:01:43:80:12:34:56:78", "50:01:43:80:aa:bb:cc:dd"
+    assert report == []
+    assert config["attributes"] == {"setup_id": "0x1234", "threads": "4"}
+    assert config["handlers"]["vdisk_fileio"] == {"attributes": {"hattr": "7"}, "devices": {"d1": {
+        "filename": "/srv/d1", "attributes": {"pr_file_name": "/var/lib/scst/pr/x", "t10_vend_id": "ACME"}}}}
+    assert config["drivers"]["qla2x00t"]["targets"][wwn] == {
+        "hw_target": True, "enabled": True, "attributes": {"rel_tgt_id": "3"}, "allowed_portals": [],
+        "chap": {"incoming": [], "outgoing": []}, "groups": {},
+        "luns": {0: {"device": "d1", "read_only": True, "attributes": {"weird": "2"}}}}
+    assert config["alua_attributes"] == {"future_attr": "1"}
+    assert config["device_groups"] == {"dg1": {"devices": ["d1"], "attributes": {}, "target_groups": {
+        "local": {"group_id": 1, "state": "active", "preferred": True, "attributes": {}, "targets": {wwn: {}}},
+        "remote": {"group_id": 2, "state": "standby", "preferred": False, "attributes": {},
+                   "targets": {remote: {"rel_tgt_id": 4}}}}}}
+    text = render_scst_conf(config)
+    assert parse_scst_conf(text) == (config, [])
+    lines = text.split("\n")
+    assert lines[2:4] == ["setup_id 0x1234", "threads 4"]
+    # a remote target's block is written over three lines: text before '}' on its line would be lost
+    start = lines.index("\t\tTARGET %s {" % remote)
+    assert lines[start + 1:start + 3] == ["\t\t\trel_tgt_id 4", "\t\t}"]
+    assert "\t\tHW_TARGET" in lines and "ALUA {" in lines
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tstate sleepy\n\t}\n}\n",
+     "line 3: device group dg, target group tg: state 'sleepy' is not one of active, nonoptimized, standby, "
+     "unavailable, offline, transitioning"),
+    ("DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 70000\n\t}\n}\n",
+     "line 3: device group dg, target group tg: group_id '70000' is not a number from 0 to 65535"),
+    ("DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tpreferred yes\n\t}\n}\n",
+     "line 3: device group dg, target group tg: preferred 'yes' is neither 0 nor 1"),
+    ("DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tTARGET t {\n\t\t\tgroup_id 1\n\t\t}\n\t}\n}\n",
+     "line 4: device group dg, target group tg: target t: group_id is not valid here (a target group member "
+     "holds only rel_tgt_id)"),
+    ("DEVICE_GROUP dg {\n\tDEVICE d1 {\n\t\tx 1\n\t}\n}\nHANDLER vdisk_nullio {\n\tDEVICE d1\n}\n",
+     "line 2: device group dg: DEVICE d1 takes no value or section here"),
+    ("TARGET_DRIVER scst_local {\n\tTARGET t {\n\t\tHW_TARGET 1\n\t}\n}\n",
+     "line 3: target t: HW_TARGET is a marker without a value"),
+    ("TARGET_DRIVER scst_local {\n\tTARGET\n}\n", "line 2: target driver scst_local: TARGET without a name"),
+    ("TARGET_DRIVER iscsi {\n\tenabled 2\n}\n", "line 2: target driver iscsi: enabled '2' is neither 0 nor 1"),
+    ('cluster_name "abc\n',
+     "line 1: a double quote is not closed (scstadmin would read the value up to the next blank)"),
+    ("TARGET_DRIVER scst_local {\n\tTARGET t {\n\t\tGROUP g {\n\t\t\tINITIATOR i {\n\t\t\t\ta 1\n\t\t\t}\n"
+     "\t\t}\n\t}\n}\n", "line 4: target t group g: INITIATOR i takes no value or section here"),
+    ("TARGET_DRIVER scst_local {\n\tTARGET t {\n\t\thw_target 1\n\t}\n}\n",
+     "line 3: target t: hw_target is not valid at this place of the file"),
+])
+def test_what_scstadmin_would_drop_or_misread_is_refused_with_its_line(text, problem):
+    message, problems = _refused(text)
+    assert problems == [problem]
+    assert message == problem
 
 
 def test_target_without_enabled_is_reported():
@@ -522,6 +632,8 @@ def test_target_without_enabled_is_reported():
     assert "enabled" not in config["drivers"]["iscsi"]["targets"][TGT]
     assert report == ["line 3: target %s has no 'enabled' line: scstadmin leaves it disabled at boot (and "
                       "disables it with -force)" % TGT]
+    # scst_local targets have no enabled file: nothing to report
+    assert parse_scst_conf("TARGET_DRIVER scst_local {\n\tTARGET t\n}\n")[1] == []
 
 
 def test_crlf_and_missing_final_newline():
@@ -529,10 +641,12 @@ def test_crlf_and_missing_final_newline():
     assert (config, report) == parse_scst_conf(SAMPLE_TEXT)
 
 
-def test_unclosed_and_stray_braces_are_reported():
-    _config, report = parse_scst_conf("}\nHANDLER vdisk_nullio {\n\tDEVICE d1 {\n")
-    assert report == ["line 1: '}' without an open section: ignored",
-                      "line 4: 2 section(s) not closed with '}' at the end of the file"]
+def test_unclosed_and_stray_braces_are_refused():
+    message, problems = _refused("}\nHANDLER vdisk_nullio {\n\tDEVICE d1 {\n")
+    assert problems == ["line 1: '}' without an open section",
+                        "line 4: 2 section(s) not closed with '}' at the end of the file"]
+    assert message == ("line 1: '}' without an open section (1 more problem(s): line 4: 2 section(s) not "
+                       "closed with '}' at the end of the file)")
 
 
 def test_initiator_in_two_groups_and_duplicate_chap_user():
@@ -557,12 +671,45 @@ SECRETS = st.text(alphabet=st.characters(blacklist_characters='"{}', blacklist_c
                   min_size=4, max_size=20).filter(lambda s: not any(c.isspace() for c in s)).map(lambda s: "@@" + s)
 ATTR_NAMES = st.sampled_from(["prod_id", "t10_vend_id", "usn", "blocksize", "nv_cache", "QueuedCommands",
                               "HeaderDigest", "rel_tgt_id", "alias", "iSNSServer", "io_grouping_type", "x.y:z-1",
-                              "cpu_mask", "read_only", "size_mb"])
-ATTRS = st.dictionaries(ATTR_NAMES, VALUES, max_size=4)
+                              "cpu_mask", "read_only", "size_mb", "setup_id", "cluster_name", "session_name",
+                              "pr_file_name", "weird_attr"])
+# a value, or several (a multi-valued attribute: one line per value; '' cannot be one of several)
+ATTR_VALUES = st.one_of(VALUES, VALUES, st.lists(VALUES.filter(bool), min_size=2, max_size=3, unique=True))
+ATTRS = st.dictionaries(ATTR_NAMES, ATTR_VALUES, max_size=4)
+# names of objects: anything a token can hold (quoted and escaped by the writer)
+HOSTILE_NAMES = st.one_of(NAMES, VALUES.filter(bool))
 CHAP = st.fixed_dictionaries({
     "incoming": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=2),
     "outgoing": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=1),
 })
+
+
+def _without(names):
+    return ATTRS.map(lambda attrs: dict((k, val) for k, val in attrs.items() if k not in names))
+
+
+@st.composite
+def device_groups(draw, device_names, target_names):
+    groups = {}
+    for name in draw(st.lists(HOSTILE_NAMES, max_size=2, unique=True)):
+        target_groups = {}
+        for tg in draw(st.lists(HOSTILE_NAMES, max_size=2, unique=True)):
+            members = {}
+            for member in draw(st.lists(st.one_of(st.sampled_from(target_names or ["t"]), HOSTILE_NAMES),
+                                        max_size=3, unique=True)):
+                members[member] = draw(st.one_of(st.just({}), st.fixed_dictionaries(
+                    {"rel_tgt_id": st.integers(0, 65535)})))
+            group = {"attributes": draw(ATTRS), "targets": members}
+            for key, strategy in (("group_id", st.integers(0, 65535)), ("preferred", st.booleans()),
+                                  ("state", st.sampled_from(["active", "nonoptimized", "standby", "unavailable",
+                                                             "offline", "transitioning"]))):
+                if draw(st.booleans()):
+                    group[key] = draw(strategy)
+            target_groups[tg] = group
+        groups[name] = {"devices": draw(st.lists(st.one_of(st.sampled_from(device_names or ["d"]), HOSTILE_NAMES),
+                                                 max_size=3)),
+                        "attributes": draw(ATTRS), "target_groups": target_groups}
+    return groups
 
 
 @st.composite
@@ -581,26 +728,42 @@ def configs(draw):
         if handler in ("vdisk_fileio", "vdisk_blockio"):
             device["filename"] = "/" + draw(VALUES.filter(lambda s: s.strip() == s))
         handlers.setdefault(handler, {"devices": {}})["devices"][name] = device
+    for handler in draw(st.lists(st.sampled_from(["vdisk_fileio", "vcdrom", "dev_disk"]), max_size=2)):
+        handlers.setdefault(handler, {"devices": {}})["attributes"] = draw(ATTRS)
     luns = st.dictionaries(st.integers(0, 16383),
                            st.fixed_dictionaries({"device": st.sampled_from(device_names or ["missing"]),
-                                                  "read_only": st.booleans()}), max_size=3)
-    targets = {}
-    for suffix in draw(st.lists(NAMES, max_size=3, unique=True)):
-        target = {"attributes": draw(ATTRS.map(lambda a: dict((k, v) for k, v in a.items()))),
-                  "allowed_portals": draw(st.lists(NAMES, max_size=2)),
-                  "chap": draw(CHAP), "luns": draw(luns),
-                  "groups": draw(st.dictionaries(NAMES, st.fixed_dictionaries({
-                      "initiators": st.lists(NAMES.map(lambda n: "iqn.2026-11.com.example:" + n), max_size=3),
-                      "luns": luns, "attributes": ATTRS}), max_size=2))}
+                                                  "read_only": st.booleans(),
+                                                  "attributes": _without(("read_only",))}), max_size=3)
+    drivers = {}
+    target_names = []
+    for driver in ["iscsi"] + draw(st.lists(st.sampled_from(["scst_local", "qla2x00t", "ib_srpt"]), max_size=2,
+                                            unique=True)):
+        targets = {}
+        prefix = "iqn.2026-11.com.example:" if driver == "iscsi" else ""
+        for suffix in draw(st.lists(NAMES, max_size=3, unique=True)):
+            target = {"attributes": draw(ATTRS),
+                      "allowed_portals": draw(st.lists(NAMES, max_size=2)),
+                      "chap": draw(CHAP), "luns": draw(luns),
+                      "groups": draw(st.dictionaries(NAMES, st.fixed_dictionaries({
+                          "initiators": st.lists(NAMES.map(lambda n: "iqn.2026-11.com.example:" + n), max_size=3),
+                          "luns": luns, "attributes": ATTRS}), max_size=2))}
+            enabled = draw(st.one_of(st.none(), st.booleans()))
+            if enabled is not None:
+                target["enabled"] = enabled
+            if driver == "qla2x00t" and draw(st.booleans()):
+                target["hw_target"] = True
+            targets[prefix + suffix] = target
+            target_names.append(prefix + suffix)
+        entry = {"attributes": draw(ATTRS), "chap": draw(CHAP), "targets": targets}
         enabled = draw(st.one_of(st.none(), st.booleans()))
         if enabled is not None:
-            target["enabled"] = enabled
-        targets["iqn.2026-11.com.example:" + suffix] = target
-    driver = {"attributes": draw(ATTRS), "chap": draw(CHAP), "targets": targets}
-    enabled = draw(st.one_of(st.none(), st.booleans()))
-    if enabled is not None:
-        driver["enabled"] = enabled
-    return {"handlers": handlers, "drivers": {"iscsi": driver}}
+            entry["enabled"] = enabled
+        drivers[driver] = entry
+    config = {"attributes": draw(ATTRS), "handlers": handlers, "drivers": drivers,
+              "device_groups": draw(device_groups(device_names, target_names))}
+    if draw(st.booleans()):
+        config["alua_attributes"] = draw(ATTRS)
+    return config
 
 
 def _secrets_of(config):

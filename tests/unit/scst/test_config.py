@@ -8,6 +8,7 @@ import pytest
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import execute
@@ -102,14 +103,8 @@ def test_read_back_equals_the_configuration(host):
 
 
 def _normalised(config):
-    expected = copy.deepcopy(config)
-    expected["drivers"]["iscsi"]["targets"][T2]["chap"] = {}
-    expected["drivers"]["iscsi"]["chap"].setdefault("outgoing", [])
-    for target in expected["drivers"]["iscsi"]["targets"].values():
-        target["chap"] = dict((k, v) for k, v in target["chap"].items() if v)
-    expected["drivers"]["iscsi"]["chap"] = dict((k, v) for k, v in expected["drivers"]["iscsi"]["chap"].items() if v)
-    # the device is read-only through its LUN; read_only of the group LUN stays as mapped
-    return expected
+    """read_configuration returns the normal form of the configuration it reads back."""
+    return normalise_config(config)
 
 
 def test_unmentioned_objects_are_kept_without_purge_and_removed_with_it(host):
@@ -158,8 +153,8 @@ def test_recreate_keeps_lun_mappings(host):
     assert "recreate: true" in str(err.value)
     host(changed, recreate=True)
     live = host.read()["drivers"]["iscsi"]["targets"]
-    assert live[T1]["groups"]["host2"]["luns"] == {0: {"device": "web1", "read_only": True}}
-    assert live[T2]["luns"] == {3: {"device": "web1", "read_only": False}}
+    assert live[T1]["groups"]["host2"]["luns"] == {0: {"device": "web1", "read_only": True, "attributes": {}}}
+    assert live[T2]["luns"] == {3: {"device": "web1", "read_only": False, "attributes": {}}}
     assert host(changed)["changed"] is False
 
 

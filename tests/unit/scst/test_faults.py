@@ -125,7 +125,7 @@ def test_recreate_restores_lun_mappings(run):
     result = run("scst_device", dict(DISK, attributes={"blocksize": 4096}, recreate=True))
     assert not result["failed"], result
     target = run("scst_info")["scst"]["drivers"]["iscsi"]["targets"][TGT]
-    assert target["luns"] == {0: {"device": "disk1", "read_only": False},
-                              5: {"device": "disk1", "read_only": True}}
-    assert target["groups"]["hosts"]["luns"] == {0: {"device": "disk1", "read_only": False}}
+    assert target["luns"] == {0: {"device": "disk1", "read_only": False, "attributes": {}},
+                              5: {"device": "disk1", "read_only": True, "attributes": {}}}
+    assert target["groups"]["hosts"]["luns"] == {0: {"device": "disk1", "read_only": False, "attributes": {}}}
     assert run("scst_device", dict(DISK, attributes={"blocksize": 4096}))["changed"] is False

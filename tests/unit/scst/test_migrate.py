@@ -68,17 +68,17 @@ def fixture_tgt():
 def test_ietd_devices(ietd):
     config, _report = ietd
     assert config["handlers"] == {
-        "vdisk_blockio": {"devices": {
+        "vdisk_blockio": {"attributes": {}, "devices": {
             "storage_disk2_sys1_xyz_lun0": {"filename": "/dev/vg0/db-data",
                                             "attributes": {"t10_dev_id": "db-data-0001", "usn": "DB0001"}}}},
-        "vdisk_fileio": {"devices": {
+        "vdisk_fileio": {"attributes": {}, "devices": {
             "storage_backup_lun0": {"filename": "/dev/sdc", "attributes": {}},
             "storage_backup_lun3": {"filename": "/srv/iet/odd.img", "attributes": {}},
             "storage_disk2_sys1_xyz_lun1": {"filename": "/srv/iet/db-log.img", "attributes": {"write_through": "1"}},
             "storage_disk2_sys1_xyz_lun2": {"filename": "/srv/iet/db-archive.img",
                                             "attributes": {"blocksize": "4096", "read_only": "1"}},
             "storage_scratch_lun0": {"filename": "/srv/iet/scratch.img", "attributes": {}}}},
-        "vdisk_nullio": {"devices": {
+        "vdisk_nullio": {"attributes": {}, "devices": {
             "storage_backup_lun2": {"attributes": {"blocksize": "512", "size_mb": "1024"}},
             "storage_scratch_lun1": {"attributes": {"size_mb": "1"}}}},
     }
@@ -101,11 +101,11 @@ def test_ietd_targets_chap_and_parameters(ietd):
     assert db["chap"] == {"incoming": [{"username": "dbhost1", "password": "dbhost1-Secret-01"},
                                        {"username": "dbhost2", "password": "tooShort7"}],
                           "outgoing": [{"username": "storage1", "password": "storage1-Secret-9"}]}
-    assert db["luns"] == {0: {"device": "storage_disk2_sys1_xyz_lun0", "read_only": False},
-                          1: {"device": "storage_disk2_sys1_xyz_lun1", "read_only": False},
-                          2: {"device": "storage_disk2_sys1_xyz_lun2", "read_only": True}}
+    assert db["luns"] == {0: {"device": "storage_disk2_sys1_xyz_lun0", "read_only": False, "attributes": {}},
+                          1: {"device": "storage_disk2_sys1_xyz_lun1", "read_only": False, "attributes": {}},
+                          2: {"device": "storage_disk2_sys1_xyz_lun2", "read_only": True, "attributes": {}}}
     # the same file behind two LUNs is one SCST device exported twice
-    assert iscsi["targets"][BACKUP]["luns"][1] == {"device": "storage_disk2_sys1_xyz_lun1", "read_only": False}
+    assert iscsi["targets"][BACKUP]["luns"][1] == {"device": "storage_disk2_sys1_xyz_lun1", "read_only": False, "attributes": {}}
     assert sorted(iscsi["targets"]) == [BACKUP, DB, SCRATCH]
 
 
@@ -179,7 +179,7 @@ def test_ietd_lun_mapping(options, handler, attributes, read_only, note):
     assert list(devices) == ["t_lun0"]
     assert devices["t_lun0"]["attributes"] == attributes
     assert config["drivers"]["iscsi"]["targets"]["iqn.2026-11.com.example:t"]["luns"] == {
-        0: {"device": "t_lun0", "read_only": read_only}}
+        0: {"device": "t_lun0", "read_only": read_only, "attributes": {}}}
     notes = [line for line in report if "access rules" not in line]
     if note is None:
         assert notes == []
@@ -250,17 +250,17 @@ def test_ietd_uppercase_target_name_is_reported():
 def test_tgt_devices(tgt):
     config, _report = tgt
     assert config["handlers"] == {
-        "vdisk_blockio": {"devices": {
+        "vdisk_blockio": {"attributes": {}, "devices": {
             "server_archive_lun3": {"filename": "/dev/sdd",
                                     "attributes": {"read_only": "1", "t10_dev_id": "archive-disk-1"}},
             "server_web_lun1": {"filename": "/dev/vg_web/content", "attributes": {}},
             "server_web_lun5": {"filename": "/dev/vg_web/logs",
                                 "attributes": {"prod_id": "WebLogs", "usn": "WEBLOGS01", "t10_vend_id": "EXAMPLE",
                                                "write_through": "1"}}}},
-        "vdisk_fileio": {"devices": {
+        "vdisk_fileio": {"attributes": {}, "devices": {
             "server_archive_lun1": {"filename": "/srv/tgt/archive.img", "attributes": {"read_only": "1"}},
             "server_web_lun2": {"filename": "/srv/tgt/web-cache.img", "attributes": {}}}},
-        "vdisk_nullio": {"devices": {"server_null_lun0": {"attributes": {}}}},
+        "vdisk_nullio": {"attributes": {}, "devices": {"server_null_lun0": {"attributes": {}}}},
     }
 
 
@@ -275,19 +275,19 @@ def test_tgt_targets_acl_and_chap(tgt):
     assert web["luns"] == {}
     assert web["groups"] == {"allowed": {
         "initiators": ["iqn.2008-09.com.example:web1", "iqn.2008-09.com.example:web2"],
-        "luns": {1: {"device": "server_web_lun1", "read_only": False},
-                 2: {"device": "server_web_lun2", "read_only": False},
-                 5: {"device": "server_web_lun5", "read_only": False}},
+        "luns": {1: {"device": "server_web_lun1", "read_only": False, "attributes": {}},
+                 2: {"device": "server_web_lun2", "read_only": False, "attributes": {}},
+                 5: {"device": "server_web_lun5", "read_only": False, "attributes": {}}},
         "attributes": {}}}
     assert web["attributes"] == {"MaxRecvDataSegmentLength": "262144", "HeaderDigest": "CRC32C"}
     assert web["chap"] == {"incoming": [{"username": "webuser", "password": "web-Secret-2024"}],
                            "outgoing": [{"username": "webtarget", "password": "webtarget-Secret"}]}
     archive = iscsi["targets"][ARCHIVE]
     # backing stores are numbered before direct stores, from 1 (tgt's LUN 0 is its controller)
-    assert archive["luns"] == {1: {"device": "server_archive_lun1", "read_only": True},
-                               3: {"device": "server_archive_lun3", "read_only": True}}
+    assert archive["luns"] == {1: {"device": "server_archive_lun1", "read_only": True, "attributes": {}},
+                               3: {"device": "server_archive_lun3", "read_only": True, "attributes": {}}}
     assert archive["chap"]["incoming"] == [{"username": "archive", "password": "archive-Secret#1"}]
-    assert iscsi["targets"][NULL]["luns"] == {0: {"device": "server_null_lun0", "read_only": False}}
+    assert iscsi["targets"][NULL]["luns"] == {0: {"device": "server_null_lun0", "read_only": False, "attributes": {}}}
 
 
 def test_tgt_report(tgt):

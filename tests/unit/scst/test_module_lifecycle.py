@@ -147,7 +147,7 @@ def test_info_reports_configuration_with_secrets_masked(run):
     result = run("scst_info")
     assert result["changed"] is False and not result["failed"]
     target = result["scst"]["drivers"]["iscsi"]["targets"][TGT]
-    assert target["luns"] == {0: {"device": "disk1", "read_only": False}}
+    assert target["luns"] == {0: {"device": "disk1", "read_only": False, "attributes": {}}}
     assert target["groups"]["hosts"]["initiators"] == []
     assert target["chap"]["incoming"] == [{"username": "host1", "password": "********"}]
     assert result["scst"]["handlers"]["vdisk_fileio"]["devices"]["disk1"]["filename"] == "/srv/disk1.img"

@@ -78,8 +78,8 @@ def test_diff_masks_secrets(run, tmp_path):
     result = run("scst_config", _args(tmp_path), diff=True)
     live_after = result["diff"]["after"]["drivers"]["iscsi"]["targets"][T1]
     assert live_after["chap"]["outgoing"] == [{"username": "tgt1", "password": "********"}]
-    assert result["diff"]["before"] == {"handlers": {}, "drivers": {"iscsi": {
-        "enabled": False, "attributes": {}, "chap": {}, "targets": {}}}}
+    assert result["diff"]["before"] == {"attributes": {}, "handlers": {}, "device_groups": {}, "drivers": {"iscsi": {
+        "enabled": False, "attributes": {}, "chap": {"incoming": [], "outgoing": []}, "targets": {}}}}
 
 
 def test_failure_in_safe_mode_writes_no_file(run, tmp_path):
