@@ -148,8 +148,8 @@ OPTIONS = dict(
 
 def make_planner(p, check_mode):
     request = ChapRequest(username=p["username"], password=p["password"], direction=p["direction"],
-                          target=p["target"], driver=p["driver"], state=p["state"])
-    return lambda live: plan_chap(live, request, others=p["others"], check_mode=check_mode)
+                          target=p["target"], driver=p["driver"], state=p["state"], others=p["others"])
+    return lambda live: plan_chap(live, request, check_mode=check_mode)
 
 
 def main():

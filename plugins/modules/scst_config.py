@@ -31,29 +31,54 @@ extends_documentation_fragment:
 options:
   config:
     description:
-      - The desired configuration.
+      - The desired configuration. Its shape is checked once, before anything is read or written; a
+        bad value fails naming the field and the rule (never a secret).
+      - C(attributes) - SCST's global attributes (C(setup_id), C(threads), C(cluster_name), ...).
+        C(setup_id) is written before devices are created (it seeds their default identifiers).
       - C(handlers) - per handler (C(vdisk_fileio), C(vdisk_blockio), C(vdisk_nullio), C(vcdrom),
-        C(dev_disk), ...) a C(devices) mapping of device name to C(filename) and C(attributes)
-        (as for M(scst.iscsi.scst_device)).
-      - C(drivers) - per target driver (normally C(iscsi)) C(enabled), C(attributes), discovery
-        C(chap) (C(incoming) and C(outgoing) lists of C(username)/C(password)) and C(targets);
-        per target C(enabled), C(attributes), C(allowed_portals), C(chap), C(luns) (a mapping of
-        LUN number to C(device) and C(read_only)) and C(groups) (per group C(initiators),
-        C(luns), C(attributes)).
-      - A C(chap) key that is present makes its lists exact for that target or for discovery
-        (other users are removed); without it, accounts are left alone unless O(purge=true).
+        C(dev_disk), ...) its C(attributes) and a C(devices) mapping of device name to C(filename)
+        and C(attributes).
+      - C(drivers) - per target driver (C(iscsi), C(scst_local), hardware drivers such as
+        C(qla2x00t); never C(copy_manager)) C(enabled), C(attributes), discovery C(chap) (iSCSI:
+        C(incoming) and C(outgoing) lists of C(username)/C(password)) and C(targets); per target
+        C(enabled), C(attributes), C(allowed_portals) (iSCSI), C(chap) (iSCSI), C(luns) (a mapping
+        of LUN number to C(device), C(read_only) and C(attributes)) and C(groups) (per group
+        C(initiators), C(luns), C(attributes)). C(hw_target=true) marks a hardware target - it
+        is configured, never created or deleted.
+      - C(device_groups) - ALUA. Per device group its C(devices), C(attributes) and
+        C(target_groups); per target group C(group_id) (1 to 65535), C(state) (C(active),
+        C(nonoptimized), C(standby), C(unavailable), C(offline), C(transitioning)), C(preferred),
+        C(attributes) and C(targets) - a target of this host by name (C({})), a target of another
+        node with its C(rel_tgt_id).
+      - Attributes the module knows (those of M(scst.iscsi.scst_device), M(scst.iscsi.scst_target),
+        ...) are checked and normalised; any other attribute is carried as the exact string SCST
+        shows and compared as such. A device or target attribute that the handler or driver lists
+        as a creation parameter is given when the object is created, others are written after.
+      - A C(chap) or C(allowed_portals) key that is present makes its list exact for that target
+        or for discovery (other entries are removed); without it, they are left alone unless
+        O(purge=true).
     type: dict
     required: true
+  validate_only:
+    description:
+      - Only check O(config) and return its normal form (secrets masked) in RV(config); the host
+        is not read (SCST need not be loaded) and nothing is written.
+      - The role M(scst.iscsi.scst_target) uses it as its preflight check.
+    type: bool
+    default: false
   purge:
     description:
       - Remove what the configuration does not mention - devices, targets of the drivers it
-        lists, LUNs, groups, initiators and CHAP accounts of the targets it lists.
+        lists (hardware targets and C(copy_manager) excepted), LUNs, groups, initiators and CHAP
+        accounts of the targets it lists, ALUA device groups, their devices and target groups,
+        and the targets of its target groups.
     type: bool
     default: false
   force:
     description:
       - Allow deletions and re-creations that affect logged-in initiators (their sessions are
-        closed where SCST requires it).
+        closed where SCST requires it), including the deletion of an ALUA device group or target
+        group whose devices or targets they use. An ALUA state change never needs it.
     type: bool
     default: false
   recreate:
@@ -110,6 +135,33 @@ EXAMPLES = r"""
   scst.iscsi.scst_config:
     config: "{{ scst_config }}"
     purge: true
+
+- name: ALUA - this node's target is active and preferred, the peer's standby
+  scst.iscsi.scst_config:
+    config:
+      attributes: {setup_id: "0x1"}
+      handlers:
+        vdisk_blockio:
+          devices:
+            db1: {filename: /dev/drbd0}
+      drivers:
+        iscsi:
+          targets:
+            iqn.2026-11.com.example:node1.db: {enabled: true, attributes: {rel_tgt_id: 1}, luns: {0: {device: db1}}}
+      device_groups:
+        db:
+          devices: [db1]
+          target_groups:
+            local: {group_id: 1, state: active, preferred: true,
+                    targets: {"iqn.2026-11.com.example:node1.db": {}}}
+            peer: {group_id: 2, state: standby,
+                   targets: {"iqn.2026-11.com.example:node2.db": {rel_tgt_id: 2}}}
+
+- name: Check a configuration without touching the host (no SCST needed)
+  scst.iscsi.scst_config:
+    config: "{{ scst_config }}"
+    validate_only: true
+  register: checked
 """
 
 RETURN = r"""
@@ -144,6 +196,10 @@ diff:
   description: The whole configuration before and after (secrets masked), in diff mode.
   returned: when diff mode is on
   type: dict
+config:
+  description: The normal form of O(config) (secrets masked), as M(scst.iscsi.scst_info) returns a host.
+  returned: when O(validate_only=true)
+  type: dict
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, mask_config, plan_config
@@ -155,6 +211,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_
 
 OPTIONS = dict(
     config=dict(type="dict", required=True),
+    validate_only=dict(type="bool", default=False),
     purge=dict(type="bool", default=False),
     force=dict(type="bool", default=False),
     recreate=dict(type="bool", default=False),
@@ -184,10 +241,19 @@ def make_after(p, check_mode):
     return save
 
 
+def validate(p):
+    """validate_only: the checks of a run, without the host."""
+    request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
+    return dict(changed=False, plan=[], persisted=False, config=mask_config(request.normal))
+
+
 def main():
     module = scst_module(OPTIONS)
     try:
-        result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
+        if module.params["validate_only"]:
+            result = validate(module.params)
+        else:
+            result = run_planner(module, make_planner, make_after=make_after, describe=read_configuration)
     except ScstError as exc:
         module.fail_json(msg=str(exc), **exc.details)
     module.exit_json(**result)

@@ -182,7 +182,7 @@ def make_planner(p, check_mode):
     request = DeviceRequest(name=p["name"], handler=p["handler"], state=p["state"],
                             filename=p["filename"], attributes=p["attributes"],
                             recreate=p["recreate"], force=p["force"])
-    return lambda live: plan_device(live, request)
+    return lambda live: plan_device(live, request, check_mode=check_mode)
 
 
 def main():

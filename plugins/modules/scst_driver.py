@@ -89,7 +89,7 @@ OPTIONS = dict(
 
 def make_planner(p, check_mode):
     request = DriverRequest(driver=p["driver"], enabled=p["enabled"], attributes=p["attributes"])
-    return lambda live: plan_driver(live, request)
+    return lambda live: plan_driver(live, request, check_mode=check_mode)
 
 
 def main():

@@ -122,7 +122,6 @@ diff:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.scst import values
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_lun
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
@@ -141,12 +140,9 @@ OPTIONS = dict(
 
 
 def make_planner(p, check_mode):
-    driver = values.driver_name("driver", p["driver"])
-    target = values.target_name("target", p["target"], driver=driver)
-    group = None if p["group"] is None else values.group_name("group", p["group"])
-    request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"])
-    return lambda live: plan_lun(live, driver=driver, target=target, group=group, request=request,
-                                 force=p["force"], check_mode=check_mode)
+    request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"],
+                         driver=p["driver"], target=p["target"], group=p["group"], force=p["force"])
+    return lambda live: plan_lun(live, request, check_mode=check_mode)
 
 
 def main():

@@ -151,7 +151,7 @@ def make_planner(p, check_mode):
     request = TargetRequest(name=p["name"], driver=p["driver"], state=p["state"],
                             enabled=p["enabled"], attributes=p["attributes"],
                             allowed_portals=p["allowed_portals"], force=p["force"])
-    return lambda live: plan_target(live, request)
+    return lambda live: plan_target(live, request, check_mode=check_mode)
 
 
 def main():

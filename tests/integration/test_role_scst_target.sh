@@ -41,12 +41,12 @@ run -e scst_target_purge=true >"$TEST_TMPDIR/purge.out"
 # preflight: a missing secret and a stopped iscsi-scstd stop the run, nothing written
 emu_ctl reset-counters >/dev/null
 if run -e vault_san_db_secret= -vvv >"$TEST_TMPDIR/nosecret.out"; then echo "missing secret accepted"; exit 1; fi
-grep -q 'targets.iqn.2026-11.com.example.san:target1.db.chap.incoming\[0\] (user san-db): the secret is missing' \
+grep -q 'targets.iqn.2026-11.com.example.san:target1.db.chap.incoming\[0\].password: is required.* (is the vault loaded?)' \
     "$TEST_TMPDIR/nosecret.out"
 if run -e '{"san_target_db": {"enabled": true, "lunz": {}}}' >"$TEST_TMPDIR/shape.out"; then
     echo "unknown target key accepted"; exit 1
 fi
-grep -q 'drivers.iscsi.targets.iqn.2026-11.com.example.san:target1.db: must be a mapping with the keys' "$TEST_TMPDIR/shape.out"
+grep -q 'drivers.iscsi.targets.iqn.2026-11.com.example.san:target1.db: unknown key lunz' "$TEST_TMPDIR/shape.out"
 if run -e '{"scst_target_config": {"handlers": {"vdisk_nothere": {"devices": {}}}}}' >"$TEST_TMPDIR/handler.out"; then
     echo "missing handler accepted"; exit 1
 fi
@@ -58,13 +58,20 @@ emu_ctl daemon-start >/dev/null
 [ "$(writes)" = 0 ]
 echo "preflight refusals: clear messages, 0 writes"
 
-# a refusal of the module itself comes through, masked
+# a bad value stops the preflight (scst_config validate_only), naming the field
 if run -e '{"san_target_files": {"chap": {"incoming": [{"username": "a b", "password": "Leak-Me-0000-1"}]}}}' \
         -vvv >"$TEST_TMPDIR/refused.out"; then
     echo "bad user name accepted"; exit 1
 fi
-grep -q 'Stop when SCST refused the configuration' "$TEST_TMPDIR/refused.out"
+grep -q 'The configuration is one scst_config takes' "$TEST_TMPDIR/refused.out"
 grep -q 'chap.incoming\[0\].username' "$TEST_TMPDIR/refused.out"
+# a refusal of the module itself (known only against the host) comes through, masked
+if run -e '{"san_target_files": {"chap": {"incoming": [{"username": "leaky", "password": "Leak-Me-0000-1"}]},
+                                 "luns": {"0": {"device": "ghost"}}}}' -vvv >"$TEST_TMPDIR/ghost.out"; then
+    echo "unknown device accepted"; exit 1
+fi
+grep -q 'Stop when SCST refused the configuration' "$TEST_TMPDIR/ghost.out"
+grep -q 'luns.0.device: device ghost is neither declared' "$TEST_TMPDIR/ghost.out"
 
 for secret in $secrets Leak-Me-0000-1; do
     if grep -l -- "$secret" "$TEST_TMPDIR"/*.out; then

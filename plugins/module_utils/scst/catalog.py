@@ -214,17 +214,167 @@ _DRIVER_ATTRS = [
 DRIVER_ATTRS = dict((a.name, a) for a in _DRIVER_ATTRS)
 
 
-def spec_for(table, kind, name, field, *, where=None):
-    """Look an attribute up, failing with the list of what is allowed there."""
-    spec = table.get(name)
-    if spec is None or (where is not None and where not in _where(spec)):
-        allowed = sorted(n for n, s in table.items() if where is None or where in _where(s))
-        raise ValidationError(field, "%s is not a managed %s attribute%s; allowed: %s" % (
-            name, kind, " for %s" % where if where else "", ", ".join(allowed)))
-    return spec
+def _setup_id(field, value):
+    """setup_id: SCST shows it as 0x%x; YAML turns 0x1234 into an integer."""
+    if isinstance(value, str) and value.strip().lower().startswith("0x"):
+        digits = value.strip()[2:]
+        if not digits or any(c not in "0123456789abcdefABCDEF" for c in digits):
+            raise ValidationError(field, "must be a number (decimal, or hexadecimal with 0x)", value)
+        number = int(digits, 16)
+    else:
+        number = v.integer(field, value, minimum=0)
+    if number > 0xFFFFFFFF:
+        raise ValidationError(field, "must fit in 32 bits (at most 0xffffffff)", value)
+    return "0x%x" % number
 
 
-def _where(spec):
+_ROOT_ATTRS = [
+    AttrSpec("setup_id", _setup_id, "root"),
+    AttrSpec("threads", _int(1, 1 << 16), "root"),
+    AttrSpec("max_tasklet_cmd", _int(0, 1 << 31), "root"),
+    AttrSpec("poll_us", _int(0, 1 << 31), "root"),
+    AttrSpec("force_global_sgv_pool", _int(0, 1 << 31), "root"),
+    AttrSpec("cluster_name", _text(63), "root"),
+]
+ROOT_ATTRS = dict((a.name, a) for a in _ROOT_ATTRS)
+
+# Files of the SCST root, a handler, a target or an ALUA object that are not
+# configuration: writing them would be a command (suspend, trace_level) or is
+# impossible (read-only).  Structure has keys of its own.
+NOT_ATTRIBUTES = {
+    "root": ("version", "last_sysfs_mgmt_res", "suspend", "trace_level", "trace_cmds", "trace_mcmds",
+             "targets", "devices", "handlers", "device_groups", "sgv"),
+    "handler": ("mgmt", "type", "trace_level"),
+    "device": ("handler", "type", "exported", "filename", "scsi_device", "block", "pr_state", "dump_prs",
+               "resync_size", "sync", "trace_level"),
+    "driver": ("mgmt", "enabled", "open_state", "version", "trace_level"),
+    "target": ("enabled", "luns", "ini_groups", "sessions", "hw_target", "tid", "allowed_portal",
+               "IncomingUser", "OutgoingUser"),
+    "group": ("luns", "initiators"),
+    "lun": ("device", "read_only"),
+    "alua": ("mgmt",),
+    "device_group": ("devices", "target_groups"),
+    "target_group": ("mgmt", "group_id", "state", "preferred"),
+}
+_MULTI_INSTANCE = ("IncomingUser", "OutgoingUser", "allowed_portal")
+
+# ALUA target port group states (SCST accepts exactly these, lower case).
+ALUA_STATES = ("active", "nonoptimized", "standby", "unavailable", "offline", "transitioning")
+
+
+def attribute_name(field, name, *, kind):
+    """The name of an attribute file: one token, not a structural entry."""
+    text = v.clean_token(field, name, max_len=255, what="attribute name")
+    if "/" in text or text in (".", ".."):
+        raise ValidationError(field, "an attribute name is a file name: no '/'", name)
+    multi = kind in ("driver", "target") and any(
+        text.startswith(m) and (text[len(m):] == "" or text[len(m):].isdigit()) for m in _MULTI_INSTANCE)
+    if text in NOT_ATTRIBUTES[kind] or multi:
+        raise ValidationError(field, "%s is not a %s attribute that configuration can set" % (text, kind))
+    return text
+
+
+def carried_value(field, value):
+    """An attribute outside the catalog: carried as the exact string SCST shows.
+
+    It is written to the attribute file, so it must be one line; SCST shows
+    values stripped, so blanks around it would never compare equal.
+    """
+    if isinstance(value, list):
+        # a multi-valued attribute (scst_local's session_name: one per session)
+        if len(value) < 2:
+            return carried_value(field, value[0] if value else "")
+        return [carried_value("%s[%d]" % (field, i), item) for i, item in enumerate(value)]
+    if isinstance(value, bool):
+        value = "1" if value else "0"
+    text = v.free_text(field, value, max_len=4095)
+    if text != text.strip():
+        raise ValidationError(field, "must not start or end with blanks (SCST shows the value stripped, so "
+                                     "it would never compare equal)", value)
+    return text
+
+
+def creation_pairs(field, name, value):
+    """``(name, value)`` pairs of a creation parameter (one per value of a
+    multi-valued one): the value travels inside the mgmt command."""
+    items = value if isinstance(value, list) else [value]
+    return [(name, v.clean_token(field, item, max_len=4095, what="creation parameter value"))
+            for item in items]
+
+
+def single_value(field, value, what):
+    """A value written to an attribute file: one string, not a list."""
+    if isinstance(value, list):
+        raise ValidationError(field, "%s is not a creation parameter: it has one value, not a list" % what)
+    return value
+
+
+def desired_attributes(table, attributes, *, kind, field_prefix="", applies=None, carry=False,
+                       what=None, where=None, checked=None):
+    """Validated desired attributes of one object: catalog attributes in their
+    normal form, others (with ``carry``) as exact strings.
+
+    ``applies(spec)`` says whether a catalog attribute exists on this object
+    (``what``/``where`` name it in the error);
+    ``checked(attr, field)`` refuses names the object handles itself.
+    """
+    wanted = {}
+    for attr, value in sorted((attributes or {}).items(), key=lambda item: str(item[0])):
+        field = "%sattributes.%s" % (field_prefix, attr)
+        if checked is not None:
+            checked(attr, field)
+        name = attribute_name(field, attr, kind=kind)
+        spec = table.get(name)
+        if spec is not None and (applies is None or applies(spec)):
+            wanted[name] = spec.desired(field, value)
+        elif carry and spec is None:
+            wanted[name] = carried_value(field, value)
+            if kind not in ("device", "target"):
+                single_value(field, wanted[name], name)
+        else:
+            allowed = sorted(n for n, s in table.items() if applies is None or applies(s))
+            raise ValidationError(field, "%s is not a managed %s attribute%s; allowed: %s" % (
+                name, what or kind, " for %s" % where if where else "", ", ".join(allowed) or "none"))
+    return wanted
+
+
+def live_text(table, attr, current):
+    """What a live ``Attr`` compares as: normalised for catalog attributes,
+    the exact (stripped) string for others."""
+    spec = table.get(attr)
+    return spec.live(current) if spec is not None else current.value.strip()
+
+
+def refuse_missing(table, before, *, what, field_prefix="", creation=()):
+    """An attribute outside the catalog that an existing object does not have is
+    a mistake in the request (SCST would answer ENOENT after earlier writes).
+    Names in ``creation`` are creation parameters without a file of their own
+    (scst_local's session_name): satisfied once the object exists.
+    Returns the names not to write."""
+    skip = set()
+    for attr, current in sorted(before.items()):
+        if current is None and attr not in table:
+            if attr in creation:
+                skip.add(attr)
+                continue
+            raise ValidationError("%sattributes.%s" % (field_prefix, attr),
+                                  "%s has no attribute %s" % (what, attr))
+    return skip
+
+
+def parse_parameters_help(text):
+    """Creation parameters a mgmt help text advertises
+    (``The following parameters available: a, b, c.``)."""
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if line.startswith("The following parameters available:"):
+            names = line.split(":", 1)[1].strip().rstrip(".")
+            return tuple(n.strip() for n in names.split(",") if n.strip())
+    return ()
+
+
+def where_of(spec):
+    """The handlers (or driver) an attribute exists for, as a tuple."""
     return spec.where if isinstance(spec.where, tuple) else (spec.where,)
 
 
@@ -233,7 +383,8 @@ def target_attr_applies(spec, driver):
 
 
 def compare_attributes(table, wanted, read):
-    """The live value of each wanted attribute, normalised like the wanted one.
+    """The live value of each wanted attribute, normalised like the wanted one
+    (attributes outside ``table`` compare as exact strings).
 
     ``read(name)`` returns the live ``Attr`` or None.  Returns ``before``
     (name -> live text or None) and the ``(name, wanted)`` pairs that differ,
@@ -242,7 +393,7 @@ def compare_attributes(table, wanted, read):
     before, differing = {}, []
     for attr, value in sorted(wanted.items()):
         current = read(attr)
-        before[attr] = table[attr].live(current) if current is not None else None
+        before[attr] = live_text(table, attr, current) if current is not None else None
         if before[attr] != value:
             differing.append((attr, value))
     return before, differing

@@ -11,7 +11,6 @@ Secrets live only in iscsi-scstd and in 0600 sysfs files.  They travel in
 from __future__ import annotations
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import target_dir
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome, require_reference
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
@@ -22,9 +21,13 @@ ATTR = {"incoming": "IncomingUser", "outgoing": "OutgoingUser"}
 
 
 class ChapRequest(object):
+    """One CHAP account.  ``others``: 'keep' the other accounts of that
+    direction, or 'remove' them."""
+
     def __init__(self, *, username, password=None, direction="incoming", target=None, driver="iscsi",
-                 state="present", field_prefix=""):
+                 state="present", others="keep", field_prefix=""):
         f = field_prefix
+        self.others = v.choice(f + "others", others, ("keep", "remove"))
         self.driver = v.choice(f + "driver", driver, ("iscsi",))
         self.target = None if target is None else v.target_name(f + "target", target)
         self.direction = v.choice(f + "direction", direction, ("incoming", "outgoing"))
@@ -33,6 +36,14 @@ class ChapRequest(object):
         self.password = None
         if self.state == "present":
             self.password = v.chap_secret(f + "password", password)
+
+    @classmethod
+    def removal(cls, *, username, direction, target=None):
+        """The removal of an account that exists (names read from the live tree)."""
+        request = cls.__new__(cls)
+        request.driver, request.target, request.direction = "iscsi", target, direction
+        request.state, request.others, request.username, request.password = "absent", "keep", username, None
+        return request
 
     @property
     def scope(self):
@@ -43,10 +54,7 @@ def _shape(direction, user, secret_state):
     return {"direction": direction, "username": user, "password": secret_state}
 
 
-def plan_chap(live, request, *, others="keep", check_mode=False):
-    """``others``: 'keep' other accounts of that direction, or 'remove' them."""
-    if others not in ("keep", "remove"):
-        raise ValidationError("others", "must be keep or remove", others)
+def plan_chap(live, request, *, check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
     if request.target:
@@ -89,7 +97,7 @@ def plan_chap(live, request, *, others="keep", check_mode=False):
                              "add %s CHAP user %s for %s" % (request.direction, request.username, scope),
                              secrets=(request.password,))
             outcome.after = _shape(request.direction, request.username, MASK)
-        if others == "remove":
+        if request.others == "remove":
             removals = [a for a in accounts if a.user != request.username]
     for account in removals:
         outcome.plan.add("remove_dynamic_attr", mgmt, "%s %s %s" % (del_verb, attr, account.user),

@@ -2,9 +2,11 @@
 # Copyright: scst.iscsi contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The whole host in one plan: a configuration shaped like /etc/scst.conf
-(the shape ``info.read_configuration`` returns) converged with the same
-per-object planners the single modules use.
+(the normal form of ``conf.normalise_config``, which ``info.read_configuration``
+returns) converged with the same per-object planners the single modules use.
 
+The shape is checked once, by ``conf.normalise_config``; the per-object
+requests built from its normal form check the values (values.py, catalog.py).
 Objects the configuration does not mention are left alone unless ``purge``.
 Safe mode: every refusal (objects in use by sessions) is collected, and the
 whole request is refused at once, naming each object and its sessions.
@@ -14,65 +16,72 @@ from __future__ import annotations
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.alua import AluaRequest, plan_alua
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRequest, plan_chap
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import (
-    GroupRequest,
-    plan_group,
-    plan_group_removal,
-)
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_luns
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, LunSetRequest, plan_lun_set
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import MASK
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.root import (
+    HandlerRequest,
+    RootRequest,
+    plan_handler,
+    plan_root,
+)
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import (
     TargetRequest,
+    is_hardware_target,
     plan_target,
-    plan_target_removal,
     require_driver,
 )
 
-
-def _mapping(field, value, allowed=None):
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValidationError(field, "must be a mapping")
-    if allowed is not None:
-        unknown = sorted(set(value) - set(allowed))
-        if unknown:
-            raise ValidationError("%s.%s" % (field, unknown[0]),
-                                  "unknown key; allowed here: %s" % ", ".join(allowed))
-    return value
+ISCSI = "iscsi"
 
 
-def _luns(field, value):
-    """LUNs as {number: {device, read_only}}; YAML/JSON may turn numbers into strings."""
-    requests = []
-    for key, spec in sorted(_mapping(field, value).items(), key=lambda item: str(item[0])):
-        sub = "%s.%s" % (field, key)
-        spec = _mapping(sub, spec, ("device", "read_only"))
-        requests.append(LunRequest(lun=key, device=spec.get("device"),
-                                   read_only=spec.get("read_only", False), field_prefix=sub + "."))
-    return requests
+def _raw(config, *path):
+    """The node at ``path`` of the configuration as given (keys compared as
+    strings), or None.  Only used to tell a key that is absent from an empty one."""
+    node = config
+    for key in path:
+        if not isinstance(node, dict):
+            return None
+        node = next((val for k, val in node.items() if str(k) == key), None)
+    return node
 
 
-def _chap_lists(field, value, *, target):
-    chap = _mapping(field, value, ("incoming", "outgoing"))
+def _given(config, key, *path):
+    parent = _raw(config, *path)
+    return isinstance(parent, dict) and any(str(k) == key for k in parent)
+
+
+def _luns(field, luns, **where):
+    return [LunRequest(lun=number, device=spec["device"], read_only=spec.get("read_only", False),
+                       attributes=spec.get("attributes"), field_prefix="%s.%s." % (field, number), **where)
+            for number, spec in sorted(luns.items())]
+
+
+def _chap_lists(field, chap, raw, *, target):
+    """CHAP accounts of both directions.  The normal form sorts them: errors
+    name the index the account has in the configuration as given."""
     requests = {"incoming": [], "outgoing": []}
     for direction in ("incoming", "outgoing"):
         accounts = chap.get(direction) or []
-        if not isinstance(accounts, list):
-            raise ValidationError("%s.%s" % (field, direction), "must be a list of {username, password}")
         if direction == "outgoing" and len(accounts) > 1:
             raise ValidationError("%s.outgoing" % field, "iSCSI allows one outgoing (mutual CHAP) "
                                                          "account per target and one for discovery")
+        given = (raw or {}).get(direction) if isinstance(raw, dict) else None
+        given = given if isinstance(given, list) else []
         users = set()
         for index, account in enumerate(accounts):
+            index = next((i for i, item in enumerate(given) if isinstance(item, dict)
+                          and str(item.get("username")) == account["username"]
+                          and item.get("password") == account["password"]), index)
             sub = "%s.%s[%d]" % (field, direction, index)
-            account = _mapping(sub, account, ("username", "password"))
-            request = ChapRequest(username=account.get("username"), password=account.get("password"),
+            request = ChapRequest(username=account["username"], password=account["password"],
                                   direction=direction, target=target, field_prefix=sub + ".")
             if request.username in users:
                 raise ValidationError(sub + ".username", "user %s is listed twice" % request.username)
@@ -99,60 +108,87 @@ class DriverPlanItem(object):
 
 
 class ConfigRequest(object):
-    """The validated desired configuration of a whole host."""
+    """The validated desired configuration of a whole host.
+
+    ``normal`` is the configuration's normal form.  A ``chap`` key or an
+    ``allowed_portals`` key that is present makes those lists exact; absent,
+    they are left alone unless ``purge`` (the normal form has them always, so
+    their presence is taken from the configuration as given).
+    """
 
     def __init__(self, config, *, purge=False, force=False, recreate=False):
         self.purge = bool(purge)
         self.force = bool(force)
-        config = _mapping("config", config, ("handlers", "drivers"))
+        self.normal = normal = normalise_config(config)
+        self.root = RootRequest(attributes=normal.get("attributes"))
+        self.handlers = []
         self.devices = []
-        names = set()
-        for handler, hspec in sorted(_mapping("config.handlers", config.get("handlers")).items()):
-            field = "config.handlers.%s" % handler
+        declared = {}
+        for handler, hspec in sorted(normal["handlers"].items()):
+            field = "handlers.%s" % handler
             v.choice(field, handler, catalog.ALL_HANDLERS)
-            hspec = _mapping(field, hspec, ("devices",))
-            for name, dspec in sorted(_mapping(field + ".devices", hspec.get("devices")).items()):
+            if hspec.get("attributes"):
+                self.handlers.append(HandlerRequest(handler=handler, attributes=hspec["attributes"],
+                                                    field_prefix=field + "."))
+            for name, dspec in sorted(hspec["devices"].items()):
                 sub = "%s.devices.%s" % (field, name)
-                dspec = _mapping(sub, dspec, ("filename", "attributes"))
                 request = DeviceRequest(name=name, handler=handler, filename=dspec.get("filename"),
-                                        attributes=dspec.get("attributes"), recreate=recreate,
-                                        force=force, field_prefix=sub + ".")
-                if request.name in names:
-                    raise ValidationError(sub, "device %s is declared under two handlers" % name)
-                names.add(request.name)
+                                        attributes=dspec.get("attributes"), recreate=recreate, force=force,
+                                        carry=True, restore_alua=False, field_prefix=sub + ".")
+                if request.name in declared:
+                    raise ValidationError(sub, "device %s is declared under two handlers (%s and %s)"
+                                          % (name, declared[request.name], handler))
+                declared[request.name] = handler
                 self.devices.append(request)
         self.drivers = []
-        for driver, dspec in sorted(_mapping("config.drivers", config.get("drivers")).items()):
-            field = "config.drivers.%s" % driver
-            dspec = _mapping(field, dspec, ("enabled", "attributes", "chap", "targets"))
-            request = DriverRequest(driver=driver, enabled=dspec.get("enabled"),
-                                    attributes=dspec.get("attributes"), field_prefix=field + ".")
-            chap = _chap_lists(field + ".chap", dspec.get("chap"), target=None)
+        rel_tgt_ids = {}
+        for driver, dspec in sorted(normal["drivers"].items()):
+            field = "drivers.%s" % driver
+            request = DriverRequest(driver=driver, enabled=dspec.get("enabled"), attributes=dspec.get("attributes"),
+                                    carry=True, field_prefix=field + ".")
+            chap = self._chap(field, dspec.get("chap"), config, ("drivers", driver), driver, target=None)
             targets = []
-            for name, tspec in sorted(_mapping(field + ".targets", dspec.get("targets")).items()):
+            for name, tspec in sorted(dspec["targets"].items()):
                 sub = "%s.targets.%s" % (field, name)
-                tspec = _mapping(sub, tspec, ("enabled", "attributes", "allowed_portals", "chap", "luns",
-                                              "groups"))
+                raw_path = ("drivers", driver, "targets", name)
+                portals = tspec.get("allowed_portals")
+                if driver != ISCSI and not portals:
+                    portals = None
+                elif not self.purge and not _given(config, "allowed_portals", *raw_path):
+                    portals = None
                 target = TargetRequest(name=name, driver=driver, enabled=tspec.get("enabled"),
-                                       attributes=tspec.get("attributes"),
-                                       allowed_portals=tspec.get("allowed_portals"), force=force,
+                                       attributes=tspec.get("attributes"), allowed_portals=portals,
+                                       hw_target=tspec.get("hw_target", False), force=force, carry=True,
                                        field_prefix=sub + ".")
+                if "rel_tgt_id" in target.attributes:
+                    rel_tgt_ids[target.name] = target.attributes["rel_tgt_id"]
                 groups = []
-                for group, gspec in sorted(_mapping(sub + ".groups", tspec.get("groups")).items()):
+                for group, gspec in sorted(tspec["groups"].items()):
                     gsub = "%s.groups.%s" % (sub, group)
-                    gspec = _mapping(gsub, gspec, ("initiators", "luns", "attributes"))
-                    grequest = GroupRequest(name=group, target=name, driver=driver,
-                                            initiators=gspec.get("initiators") or [],
-                                            attributes=gspec.get("attributes"), exclusive=self.purge,
-                                            force=force, field_prefix=gsub + ".")
-                    grequest.luns = _luns(gsub + ".luns", gspec.get("luns"))
-                    groups.append(grequest)
+                    groups.append(GroupRequest(
+                        name=group, target=name, driver=driver, initiators=gspec.get("initiators") or [],
+                        luns=_luns(gsub + ".luns", gspec["luns"]), attributes=gspec.get("attributes"),
+                        exclusive=self.purge, force=force, carry=True, field_prefix=gsub + "."))
                 self._check_initiators_unique(sub, groups)
-                targets.append(TargetPlanItem(target, _luns(sub + ".luns", tspec.get("luns")), groups,
-                                              _chap_lists(sub + ".chap", tspec.get("chap"), target=name),
-                                              "chap" in tspec))
-            self.drivers.append(DriverPlanItem(request, chap, "chap" in dspec, targets))
-        self._check_references(names)
+                luns = LunSetRequest(driver=driver, target=name, luns=_luns(sub + ".luns", tspec["luns"]),
+                                     exclusive=self.purge, force=force)
+                targets.append(TargetPlanItem(
+                    target, luns, groups,
+                    self._chap(sub, tspec.get("chap"), config, raw_path, driver, target=name),
+                    _given(config, "chap", *raw_path)))
+            self.drivers.append(DriverPlanItem(request, chap, _given(config, "chap", "drivers", driver), targets))
+        self.alua = AluaRequest(normal.get("device_groups"), attributes=normal.get("alua_attributes"),
+                                purge=self.purge, force=force, local_rel_tgt_ids=rel_tgt_ids)
+        self._references(declared)
+
+    @staticmethod
+    def _chap(field, chap, config, raw_path, driver, *, target):
+        chap = chap or {}
+        if driver != ISCSI:
+            if any(chap.values()):
+                raise ValidationError(field + ".chap", "only iSCSI has CHAP accounts")
+            return {"incoming": [], "outgoing": []}
+        return _chap_lists(field + ".chap", chap, _raw(config, *(raw_path + ("chap",))), target=target)
 
     @staticmethod
     def _check_initiators_unique(field, groups):
@@ -165,14 +201,14 @@ class ConfigRequest(object):
                                           "would let the older group win" % (name, seen[name]))
                 seen[name] = group.name
 
-    def _check_references(self, names):
-        """LUNs must name a declared device (or one that exists: checked when planning)."""
-        self.undeclared_devices = set()
+    def _references(self, declared):
+        """LUNs must name a declared device, or one that exists (checked when planning)."""
+        self.undeclared_devices = []
         for item in self.drivers:
             for target in item.targets:
-                for lun in target.luns + [l for g in target.groups for l in g.luns]:
-                    if lun.device not in names:
-                        self.undeclared_devices.add(lun.device)
+                for lun in target.luns.luns + [lun for g in target.groups for lun in g.luns]:
+                    if lun.device not in declared:
+                        self.undeclared_devices.append((lun.field_prefix + "device", lun.device))
 
     def declare(self, live):
         for device in self.devices:
@@ -189,35 +225,53 @@ def plan_config(live, request, *, check_mode=False):
     outcome = Outcome()
     refusals = []
 
-    def step(planner, *args, **kwargs):
+    def step(planner, sub_request):
         try:
-            sub = planner(*args, **kwargs)
+            sub = planner(live, sub_request, check_mode=check_mode)
         except SafetyError as exc:
-            refusals.append(str(exc))
-            return
-        if isinstance(sub, Outcome):
-            outcome.plan.extend(sub.plan)
+            refusals.extend(exc.details.get("refusals") or [str(exc)])
+            return None
+        outcome.plan.extend(sub.plan)
+        return sub
 
-    for name in sorted(request.undeclared_devices):
+    for field, name in request.undeclared_devices:
         if not live.device_exists(name):
-            raise ValidationError("config", "LUNs refer to device %s, which is neither declared under "
-                                            "handlers nor present on the host" % name)
+            raise ValidationError(field, "device %s is neither declared under handlers nor present on the "
+                                         "host" % name)
+    alua = request.alua
+    alua.deleted_devices, alua.recreated_devices, alua.deleted_targets = set(), set(), set()
+    step(plan_root, request.root)
+    for handler in request.handlers:
+        step(plan_handler, handler)
     for device in request.devices:
-        step(plan_device, live, device)
+        sub = step(plan_device, device)
+        phases = set(a.phase for a in sub.plan.actions) if sub else set()
+        if "remove_device" in phases and "create_device" in phases:
+            alua.recreated_devices.add(device.name)
     if request.purge:
-        _purge_devices(live, request, step)
+        wanted = set(d.name for d in request.devices)
+        for handler in live.sysfs.subdirs("handlers"):
+            if handler not in catalog.ALL_HANDLERS:
+                continue
+            for name in live.device_names(handler):
+                if name not in wanted and step(plan_device, DeviceRequest.removal(
+                        name=name, handler=handler, force=request.force)):
+                    alua.deleted_devices.add(name)
     for item in request.drivers:
-        require_driver(live, item.driver.driver)
-        step(plan_driver, live, item.driver)
-        if item.chap_given or request.purge:
-            _plan_chap_set(live, step, item.chap, purge=request.purge, check_mode=check_mode)
+        driver = item.driver.driver
+        require_driver(live, driver)
+        step(plan_driver, item.driver)
+        if driver == ISCSI and (item.chap_given or request.purge):
+            _plan_chap_set(live, step, item.chap, purge=request.purge)
         for target in item.targets:
-            _plan_target(live, request, outcome, step, target, check_mode)
+            _plan_target(live, request, step, target)
         if request.purge:
             wanted = set(t.target.name for t in item.targets)
-            for name in live.target_names(item.driver.driver):
-                if name not in wanted:
-                    step(_removal, plan_target_removal, live, item.driver.driver, name, force=request.force)
+            for name in live.target_names(driver):
+                if name not in wanted and not is_hardware_target(live, driver, name):
+                    if step(plan_target, TargetRequest.removal(driver=driver, name=name, force=request.force)):
+                        alua.deleted_targets.add(name)
+    step(plan_alua, alua)
     if refusals:
         raise SafetyError("refusing the configuration: objects are in use by logged-in initiators "
                           "(set force: true to go ahead):\n- " + "\n- ".join(refusals),
@@ -225,64 +279,38 @@ def plan_config(live, request, *, check_mode=False):
     return outcome
 
 
-def _removal(function, live, *args, **kwargs):
-    """Removal helpers add to a plan; wrap them to return an Outcome like planners."""
-    outcome = Outcome()
-    function(live, outcome.plan, *args, **kwargs)
-    return outcome
-
-
-def _plan_target(live, request, outcome, step, item, check_mode):
+def _plan_target(live, request, step, item):
     target = item.target
-    step(plan_target, live, target)
     driver = target.driver
-
-    def luns():
-        sub = Outcome()
-        plan_luns(live, sub, driver=driver, target=target.name, group=None, wanted=item.luns,
-                  exclusive=request.purge, force=request.force, check_mode=check_mode)
-        return sub
-
-    step(luns)
+    step(plan_target, target)
+    step(plan_lun_set, item.luns)
     for group in item.groups:
-        step(plan_group, live, group, check_mode=check_mode)
+        step(plan_group, group)
     if request.purge and live.target_exists(driver, target.name):
         wanted = set(g.name for g in item.groups)
         for group in live.group_names(driver, target.name):
             if group not in wanted:
-                step(_removal, plan_group_removal, live, driver, target.name, group, force=request.force)
-    if driver == "iscsi" and (item.chap_given or request.purge):
-        _plan_chap_set(live, step, item.chap, purge=request.purge, check_mode=check_mode,
-                       target=target.name)
+                step(plan_group, GroupRequest.removal(driver=driver, target=target.name, name=group,
+                                                      force=request.force))
+    if driver == ISCSI and (item.chap_given or request.purge):
+        _plan_chap_set(live, step, item.chap, purge=request.purge, target=target.name)
 
 
-def _plan_chap_set(live, step, chap, *, purge, check_mode, target=None):
+def _plan_chap_set(live, step, chap, *, purge, target=None):
     """Desired accounts of both directions; without purge, others are kept."""
     for direction in ("incoming", "outgoing"):
         wanted = chap[direction]
         for request in wanted:
-            step(plan_chap, live, request, others="keep", check_mode=check_mode)
+            step(plan_chap, request)
         if purge or (direction == "outgoing" and wanted):
             keep = set(r.username for r in wanted)
-            exists = target is None or live.target_exists("iscsi", target)
-            for account in (live.chap_accounts("iscsi", target) if exists else []):
+            exists = target is None or live.target_exists(ISCSI, target)
+            for account in (live.chap_accounts(ISCSI, target) if exists else []):
                 if account.direction == direction and account.user not in keep:
                     if direction == "outgoing" and wanted:
                         continue  # replacing the one outgoing account already removes it
-                    step(plan_chap, live, ChapRequest(username=account.user, direction=direction,
-                                                      target=target, state="absent"),
-                         check_mode=check_mode)
-
-
-def _purge_devices(live, request, step):
-    wanted = set(d.name for d in request.devices)
-    for handler in live.sysfs.subdirs("handlers"):
-        if handler not in catalog.ALL_HANDLERS:
-            continue
-        for name in live.device_names(handler):
-            if name not in wanted:
-                step(plan_device, live, DeviceRequest(name=name, handler=handler, state="absent",
-                                                      force=request.force))
+                    step(plan_chap, ChapRequest.removal(username=account.user, direction=direction,
+                                                        target=target))
 
 
 def mask_config(config):

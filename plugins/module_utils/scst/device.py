@@ -9,6 +9,7 @@ from functools import partial
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.alua import device_group_of
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import (
     SafetyError,
     ScstError,
@@ -22,11 +23,21 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 _PASS_THROUGH_ATTRS = ("threads_num", "threads_pool_type", "max_tgt_dev_commands")
 
 
+def handler_creation_parameters(live, handler):
+    """The add_device parameters the handler's mgmt help advertises."""
+    return catalog.parse_parameters_help(live.sysfs.read_text(join("handlers", handler, "mgmt")))
+
+
 class DeviceRequest(object):
-    """A validated desired device.  Construction validates; nothing is read."""
+    """A validated desired device.  Construction validates; nothing is read.
+
+    ``carry``: keep attributes outside the catalog as exact strings (whole-host
+    configuration) instead of refusing them.  ``restore_alua``: a re-created
+    device goes back into its ALUA device group (scst_config plans device
+    groups itself)."""
 
     def __init__(self, *, name, handler, state="present", filename=None, attributes=None,
-                 recreate=False, force=False, field_prefix=""):
+                 recreate=False, force=False, carry=False, restore_alua=True, field_prefix=""):
         f = field_prefix
         self.handler = v.choice(f + "handler", handler, catalog.ALL_HANDLERS)
         self.pass_through = self.handler in catalog.PASS_THROUGH_HANDLERS
@@ -34,22 +45,27 @@ class DeviceRequest(object):
         self.state = v.choice(f + "state", state, ("present", "absent"))
         self.recreate = bool(recreate)
         self.force = bool(force)
-        self.attributes = {}
-        for attr, value in sorted((attributes or {}).items()):
-            field = "%sattributes.%s" % (f, attr)
+        self.restore_alua = bool(restore_alua)
+        self.field_prefix = f
+
+        def checked(attr, field):
             if self.pass_through:
-                if attr not in _PASS_THROUGH_ATTRS:
+                if attr not in _PASS_THROUGH_ATTRS and (attr in catalog.DEVICE_ATTRS or not carry):
                     raise ValidationError(field, "pass-through devices accept only %s"
                                           % ", ".join(_PASS_THROUGH_ATTRS))
-                spec = catalog.DEVICE_ATTRS[attr]
-            else:
-                if attr == "filename":
-                    raise ValidationError(field, "give the backing file as the filename option")
-                if attr == "size":
-                    raise ValidationError(field, "give the size of a nullio device as size_mb "
-                                                 "(for fileio/blockio it follows the backing store)")
-                spec = catalog.spec_for(catalog.DEVICE_ATTRS, "device", attr, field, where=self.handler)
-            self.attributes[attr] = spec.desired(field, value)
+            elif attr == "filename":
+                raise ValidationError(field, "give the backing file as the filename option")
+            elif attr == "size":
+                raise ValidationError(field, "give the size of a nullio device as size_mb "
+                                             "(for fileio/blockio it follows the backing store)")
+
+        if self.pass_through:
+            applies = lambda spec: spec.name in _PASS_THROUGH_ATTRS  # noqa: E731
+        else:
+            applies = lambda spec: self.handler in catalog.where_of(spec)  # noqa: E731
+        self.attributes = catalog.desired_attributes(
+            catalog.DEVICE_ATTRS, attributes, kind="device", field_prefix=f, carry=carry,
+            where=None if self.pass_through else self.handler, applies=applies, checked=checked)
         self.filename = None
         if filename is not None:
             if self.handler in (catalog.FILEIO, catalog.BLOCKIO):
@@ -70,13 +86,35 @@ class DeviceRequest(object):
         if self.attributes.get("o_direct") == "1" and self.attributes.get("async") != "1":
             raise ValidationError(f + "attributes.o_direct", "needs async: 1 as well (SCST rule)")
 
-    def creation_params(self):
-        """``add_device`` parameters: the creation parameters among the wanted attributes."""
+    @classmethod
+    def removal(cls, *, name, handler, force):
+        """The deletion of a device that exists (names read from the live tree)."""
+        request = cls.__new__(cls)
+        request.name, request.handler, request.state = name, handler, "absent"
+        request.pass_through = handler in catalog.PASS_THROUGH_HANDLERS
+        request.recreate, request.force, request.restore_alua = False, bool(force), False
+        request.attributes, request.filename, request.field_prefix = {}, None, ""
+        return request
+
+    @property
+    def carried(self):
+        """Wanted attributes outside the catalog."""
+        return sorted(a for a in self.attributes if a not in catalog.DEVICE_ATTRS)
+
+    def creation_params(self, advertised=()):
+        """``add_device`` parameters: the creation parameters among the wanted
+        attributes (catalog ones by the catalog, others when the handler's mgmt
+        help ``advertised`` them; an empty value is written after creation)."""
         names = catalog.CREATE_PARAMS.get(self.handler, ())
         params = []
         if self.filename and self.handler != catalog.VCDROM:
             params.append(("filename", self.filename))
-        params.extend((a, val) for a, val in sorted(self.attributes.items()) if a in names)
+        for attr, value in sorted(self.attributes.items()):
+            if attr in catalog.DEVICE_ATTRS:
+                if attr in names:
+                    params.append((attr, value))
+            elif attr in advertised and value != "":
+                params.extend(catalog.creation_pairs("%sattributes.%s" % (self.field_prefix, attr), attr, value))
         return params
 
     def mgmt(self):
@@ -89,10 +127,11 @@ class DeviceRequest(object):
         return shape
 
 
-def plan_device(live, request):
+def plan_device(live, request, *, check_mode=False):
     live.sysfs.require_loaded(handler=request.handler)
     if request.pass_through:
         return _plan_pass_through(live, request)
+    advertised = handler_creation_parameters(live, request.handler) if request.carried else ()
     exists = live.device_exists(request.name)
     handler = live.device_handler(request.name) if exists else None
     outcome = Outcome()
@@ -107,7 +146,7 @@ def plan_device(live, request):
     if not exists:
         outcome.before = {}
         outcome.after = request.shape(dict(request.attributes), request.filename)
-        _plan_create(outcome.plan, request)
+        _plan_create(outcome.plan, request, advertised)
         return outcome
     if handler != request.handler:
         if not request.recreate:
@@ -116,23 +155,29 @@ def plan_device(live, request):
                             % (request.name, handler, request.handler), device=request.name)
         outcome.before = {"name": request.name, "handler": handler}
         outcome.after = request.shape(dict(request.attributes), request.filename)
-        _plan_recreate(live, outcome.plan, request, old_handler=handler)
+        _plan_recreate(live, outcome.plan, request, advertised, old_handler=handler)
         return outcome
-    return _plan_existing(live, request, outcome)
+    return _plan_existing(live, request, outcome, advertised)
 
 
-def _plan_create(plan, request):
-    params = ";".join("%s=%s" % p for p in request.creation_params())
+def _plan_create(plan, request, advertised):
+    creation = request.creation_params(advertised)
+    params = ";".join("%s=%s" % p for p in creation)
     plan.add("create_device", request.mgmt(), ("add_device %s %s" % (request.name, params)).strip(),
              "create %s device %s" % (request.handler, request.name))
-    create_names = catalog.CREATE_PARAMS.get(request.handler, ())
+    passed = set(name for name, _value in creation)
     for attr, value in sorted(request.attributes.items()):
-        if attr not in create_names:
-            plan.add("device_attr", join("devices", request.name, attr), value,
-                     "set %s of device %s" % (attr, request.name))
+        if attr not in passed:
+            _write(plan, request, attr, value)
     if request.handler == catalog.VCDROM and request.filename:
         plan.add("device_attr", join("devices", request.name, "filename"), request.filename,
                  "insert medium into %s" % request.name)
+
+
+def _write(plan, request, attr, value):
+    field = "%sattributes.%s" % (request.field_prefix, attr)
+    plan.add("device_attr", join("devices", request.name, attr), catalog.single_value(field, value, attr),
+             "set %s of device %s" % (attr, request.name))
 
 
 def _live_filename(live, name):
@@ -141,13 +186,23 @@ def _live_filename(live, name):
     return "" if value == "none" else value
 
 
-def _plan_existing(live, request, outcome):
+def _writable(attr):
+    """Catalog attributes say; one outside the catalog is written (SCST answers
+    EACCES for a read-only one, which the error explains)."""
+    spec = catalog.DEVICE_ATTRS.get(attr)
+    return spec is None or spec.writable
+
+
+def _plan_existing(live, request, outcome, advertised):
     before, differing = catalog.compare_attributes(catalog.DEVICE_ATTRS, request.attributes,
                                                    partial(live.device_attr, request.name))
+    skip = catalog.refuse_missing(catalog.DEVICE_ATTRS, before, what="device %s" % request.name,
+                                  field_prefix=request.field_prefix, creation=advertised)
+    differing = [(attr, wanted) for attr, wanted in differing if attr not in skip]
     after = dict(request.attributes)
     immutable = ["%s (is %s, wanted %s)" % (attr, before[attr], wanted) for attr, wanted in differing
-                 if not catalog.DEVICE_ATTRS[attr].writable]
-    writes = [(attr, wanted) for attr, wanted in differing if catalog.DEVICE_ATTRS[attr].writable]
+                 if not _writable(attr)]
+    writes = [(attr, wanted) for attr, wanted in differing if _writable(attr)]
     filename_before = None
     if request.filename is not None:
         filename_before = _live_filename(live, request.name)
@@ -159,7 +214,7 @@ def _plan_existing(live, request, outcome):
                             "by re-creating the device, which drops and then restores its LUN "
                             "mappings; set recreate: true to allow it"
                             % (request.name, "; ".join(immutable)), device=request.name)
-        _plan_recreate(live, outcome.plan, request, old_handler=request.handler)
+        _plan_recreate(live, outcome.plan, request, advertised, old_handler=request.handler)
         return outcome
     plan = outcome.plan
     if request.filename is not None and filename_before != request.filename:
@@ -171,8 +226,7 @@ def _plan_existing(live, request, outcome):
             _plan_filename_swap(live, plan, request, writes)
             writes = [(a, val) for a, val in writes if a != "active"]
     for attr, wanted in writes:
-        plan.add("device_attr", join("devices", request.name, attr), wanted,
-                 "set %s of device %s" % (attr, request.name))
+        _write(plan, request, attr, wanted)
     return outcome
 
 
@@ -202,7 +256,7 @@ def _refuse_if_in_use(live, request, verb):
                           device=request.name, sessions=busy)
 
 
-def _plan_recreate(live, plan, request, *, old_handler):
+def _plan_recreate(live, plan, request, advertised, *, old_handler):
     exports = live.device_exports(request.name)
     if not request.force:
         busy = sessions_in_use(live, exports)
@@ -212,7 +266,13 @@ def _plan_recreate(live, plan, request, *, old_handler):
                               % (request.name, "; ".join(busy)), device=request.name, sessions=busy)
     plan.add("remove_device", join("handlers", old_handler, "mgmt"), "del_device %s" % request.name,
              "delete device %s to re-create it" % request.name)
-    _plan_create(plan, request)
+    _plan_create(plan, request, advertised)
+    if request.restore_alua:
+        # del_device also takes the device out of its ALUA device group
+        group = device_group_of(live, request.name)
+        if group:
+            plan.add("dg_device", join("device_groups", group, "devices", "mgmt"), "add %s" % request.name,
+                     "put re-created device %s back into device group %s" % (request.name, group))
     # A LUN reads read_only 1 when it was added read-only *or* its device is
     # read-only; only the former is a property of the mapping to restore.
     old_ro = live.device_attr(request.name, "read_only")
@@ -247,9 +307,11 @@ def _plan_pass_through(live, request):
                          "assign %s to %s" % (request.name, request.handler))
     before_attrs, differing = catalog.compare_attributes(
         catalog.DEVICE_ATTRS, request.attributes, partial(live.device_attr, request.name))
+    if handler == request.handler:
+        catalog.refuse_missing(catalog.DEVICE_ATTRS, before_attrs, what="device %s" % request.name,
+                               field_prefix=request.field_prefix)
     if request.attributes:
         outcome.before["attributes"], outcome.after["attributes"] = before_attrs, dict(request.attributes)
     for attr, wanted in differing:
-        outcome.plan.add("device_attr", join("devices", request.name, attr), wanted,
-                         "set %s of device %s" % (attr, request.name))
+        _write(outcome.plan, request, attr, wanted)
     return outcome

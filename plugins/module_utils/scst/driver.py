@@ -16,30 +16,36 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import requ
 
 
 class DriverRequest(object):
-    def __init__(self, *, driver="iscsi", enabled=None, attributes=None, field_prefix=""):
+    """A target driver's switch and attributes.  ``carry``: keep attributes
+    outside the catalog as exact strings (whole-host configuration)."""
+
+    def __init__(self, *, driver="iscsi", enabled=None, attributes=None, carry=False, field_prefix=""):
         f = field_prefix
         self.driver = v.driver_name(f + "driver", driver)
+        if self.driver == "copy_manager":
+            raise ValidationError(f + "driver", "copy_manager is SCST's own: its target and LUNs are "
+                                                "automatic and never configured")
         self.enabled = None if enabled is None else bool(v.boolean(f + "enabled", enabled))
-        self.attributes = {}
-        for attr, value in sorted((attributes or {}).items()):
-            field = "%sattributes.%s" % (f, attr)
-            if attr.startswith(("IncomingUser", "OutgoingUser")):
+        self.field_prefix = f
+
+        def checked(attr, field):
+            if str(attr).startswith(("IncomingUser", "OutgoingUser")):
                 raise ValidationError(field, "discovery CHAP accounts are managed with scst_chap "
                                              "without a target")
-            spec = catalog.DRIVER_ATTRS.get(attr)
-            if spec is None or spec.where != self.driver:
-                raise ValidationError(field, "%s is not a managed %s driver attribute; allowed: %s" % (
-                    attr, self.driver, ", ".join(sorted(n for n, s in catalog.DRIVER_ATTRS.items()
-                                                        if s.where == self.driver)) or "none"))
-            self.attributes[attr] = spec.desired(field, value)
+
+        self.attributes = catalog.desired_attributes(
+            catalog.DRIVER_ATTRS, attributes, kind="driver", field_prefix=f, carry=carry,
+            what="%s driver" % self.driver, applies=lambda spec: spec.where == self.driver, checked=checked)
 
 
-def plan_driver(live, request):
+def plan_driver(live, request, *, check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
     before, after = {"driver": request.driver}, {"driver": request.driver}
     before_attrs, differing = catalog.compare_attributes(
         catalog.DRIVER_ATTRS, request.attributes, partial(live.driver_attr, request.driver))
+    catalog.refuse_missing(catalog.DRIVER_ATTRS, before_attrs, what="driver %s" % request.driver,
+                           field_prefix=request.field_prefix)
     if request.attributes:
         before["attributes"], after["attributes"] = before_attrs, dict(request.attributes)
     for attr, wanted in differing:
@@ -48,7 +54,8 @@ def plan_driver(live, request):
     if request.enabled is not None:
         current = live.driver_attr(request.driver, "enabled")
         if current is None:
-            raise ValidationError("enabled", "driver %s has no enabled switch" % request.driver)
+            raise ValidationError(request.field_prefix + "enabled",
+                                  "driver %s has no enabled switch" % request.driver)
         before["enabled"] = current.value.strip() == "1"
         after["enabled"] = request.enabled
         if before["enabled"] != request.enabled:

@@ -9,15 +9,19 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst import catalog
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import target_dir
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_luns
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, LunSetRequest, plan_lun_set
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome, require_reference
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import require_driver
 
 
 class GroupRequest(object):
+    """An initiator group.  ``luns``: a list of {lun, device, read_only} mappings
+    or of ``LunRequest``; ``carry``: keep attributes outside the catalog as exact
+    strings (whole-host configuration) instead of refusing them."""
+
     def __init__(self, *, name, target, driver="iscsi", state="present", initiators=None, luns=None,
-                 attributes=None, exclusive=True, force=False, field_prefix=""):
+                 attributes=None, exclusive=True, force=False, carry=False, field_prefix=""):
         f = field_prefix
         self.warnings = []      # initiator names SCST takes that are not RFC 3720 iSCSI names
         self.driver = v.driver_name(f + "driver", driver)
@@ -26,6 +30,7 @@ class GroupRequest(object):
         self.state = v.choice(f + "state", state, ("present", "absent"))
         self.exclusive = bool(exclusive)
         self.force = bool(force)
+        self.field_prefix = f
         self.initiators = None
         if initiators is not None:
             self.initiators = [v.initiator_name("%sinitiators[%d]" % (f, i), n, driver=self.driver,
@@ -38,6 +43,9 @@ class GroupRequest(object):
             self.luns = []
             for i, item in enumerate(luns):
                 prefix = "%sluns[%d]." % (f, i)
+                if isinstance(item, LunRequest):
+                    self.luns.append(item)
+                    continue
                 if not isinstance(item, dict):
                     raise ValidationError(prefix[:-1], "must be a mapping with lun and device")
                 unknown = set(item) - {"lun", "device", "read_only"}
@@ -46,15 +54,20 @@ class GroupRequest(object):
                                                                        "device and read_only")
                 self.luns.append(LunRequest(lun=item.get("lun"), device=item.get("device"),
                                             read_only=item.get("read_only", False), field_prefix=prefix))
-        self.attributes = {}
-        for attr, value in sorted((attributes or {}).items()):
-            field = "%sattributes.%s" % (f, attr)
-            spec = catalog.GROUP_ATTRS.get(attr)
-            if spec is None or not catalog.target_attr_applies(spec, self.driver):
-                raise ValidationError(field, "%s is not a managed group attribute; allowed: %s" % (
-                    attr, ", ".join(sorted(n for n, s in catalog.GROUP_ATTRS.items()
-                                           if catalog.target_attr_applies(s, self.driver)))))
-            self.attributes[attr] = spec.desired(field, value)
+        self.attributes = catalog.desired_attributes(
+            catalog.GROUP_ATTRS, attributes, kind="group", field_prefix=f, carry=carry,
+            applies=lambda spec: catalog.target_attr_applies(spec, self.driver))
+
+    @classmethod
+    def removal(cls, *, driver, target, name, force):
+        """The deletion of a group that exists (names read from the live tree)."""
+        request = cls.__new__(cls)
+        request.driver, request.target, request.name = driver, target, name
+        request.state, request.exclusive, request.force = "absent", True, bool(force)
+        request.initiators = request.luns = None
+        request.attributes = {}
+        request.field_prefix = ""
+        return request
 
     @property
     def path(self):
@@ -76,8 +89,7 @@ def plan_group(live, request, *, check_mode=False):
         if exists:
             outcome.before = {"name": request.name, "target": request.target}
             outcome.after = {}
-            plan_group_removal(live, outcome.plan, request.driver, request.target, request.name,
-                               force=request.force)
+            _plan_removal(live, outcome.plan, request)
         return outcome
     if not exists:
         outcome.plan.add("create_group", groups_mgmt, "create %s" % request.name,
@@ -85,12 +97,14 @@ def plan_group(live, request, *, check_mode=False):
     before = {"name": request.name, "target": request.target} if exists else {}
     after = {"name": request.name, "target": request.target}
     if request.luns is not None:
-        lb, la = plan_luns(live, outcome, driver=request.driver, target=request.target,
-                           group=request.name, wanted=request.luns, exclusive=request.exclusive,
-                           force=request.force, check_mode=check_mode, add_phase="group_lun")
+        lun_set = plan_lun_set(live, LunSetRequest(driver=request.driver, target=request.target,
+                                                   group=request.name, luns=request.luns,
+                                                   exclusive=request.exclusive, force=request.force),
+                               check_mode=check_mode)
+        outcome.plan.extend(lun_set.plan)
         if exists:
-            before["luns"] = _lun_list(lb)
-        after["luns"] = _lun_list(la)
+            before["luns"] = _lun_list(lun_set.before)
+        after["luns"] = _lun_list(lun_set.after)
     if request.initiators is not None:
         current = live.initiators(request.driver, request.target, request.name) if exists else []
         if exists:
@@ -101,6 +115,9 @@ def plan_group(live, request, *, check_mode=False):
             return live.group_attr(request.driver, request.target, request.name, attr) if exists else None
 
         before_attrs, differing = catalog.compare_attributes(catalog.GROUP_ATTRS, request.attributes, read)
+        if exists:
+            catalog.refuse_missing(catalog.GROUP_ATTRS, before_attrs, what="group %s" % request.name,
+                                   field_prefix=request.field_prefix)
         for attr, wanted in differing:
             outcome.plan.add("group_attr", join(request.path, attr), wanted,
                              "set %s of group %s" % (attr, request.name))
@@ -158,10 +175,11 @@ def _initiator_owners(live, request):
     return owners
 
 
-def plan_group_removal(live, plan, driver, target, group, *, force):
+def _plan_removal(live, plan, request):
+    driver, target, group = request.driver, request.target, request.name
     sessions = live.sessions_using_lun_set(driver, target, group)
     path = target_dir(driver, target)
-    if sessions and not force:
+    if sessions and not request.force:
         raise SafetyError("refusing to delete initiator group %s of %s: sessions are bound to it "
                           "(%s); set force: true to close them and delete it"
                           % (group, target, ", ".join(sessions)), group=group, sessions=sessions)

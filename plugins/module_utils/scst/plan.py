@@ -24,10 +24,15 @@ PHASES = (
     "remove_initiator",
     "remove_lun",
     "remove_group",
+    "remove_tg_member",   # ALUA, from the inside out: targets leave target groups,
+    "remove_target_group",
+    "remove_dg_device",   # devices leave device groups (before a move to another one),
+    "remove_device_group",
     "remove_dynamic_attr",  # CHAP accounts and allowed portals
     "remove_target",
     "remove_device",
     "root_attr",          # setup_id influences default ids of devices created later
+    "handler_attr",
     "create_device",
     "device_attr",
     "driver_attr",        # discovery CHAP and iSNS need the daemon, not targets
@@ -41,6 +46,14 @@ PHASES = (
     "group_lun",
     "add_initiator",
     "restore_lun",        # LUN mappings of re-created devices
+    "lun_attr",
+    "create_device_group",  # ALUA: once devices and targets exist (a target added to a
+    "dg_device",          # target group before it exists would become a remote one)
+    "dg_attr",
+    "create_target_group",
+    "tg_attr",            # group_id, state, preferred: one write each, no force needed
+    "tg_member",
+    "tg_member_attr",     # rel_tgt_id of remote targets
     "enable_target",
     "enable_driver",
 )

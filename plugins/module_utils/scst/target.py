@@ -31,35 +31,41 @@ TARGET_DEFAULTS = {
     "DataDigest": "None", "RDMAExtensions": "No", "per_portal_acl": "0", "redirect": "",
     "alias": "",
 }
-DRIVERS_WITH_MGMT = ("iscsi", "scst_local")
+COPY_MANAGER = "copy_manager"
 
 
 class TargetRequest(object):
+    """A target of any driver.  ``hw_target``: a hardware port (never created or
+    deleted, only configured).  ``carry``: keep attributes outside the catalog
+    as exact strings (whole-host configuration) instead of refusing them."""
+
     def __init__(self, *, name, driver="iscsi", state="present", enabled=None, attributes=None,
-                 allowed_portals=None, force=False, field_prefix=""):
+                 allowed_portals=None, hw_target=False, force=False, carry=False, field_prefix=""):
         f = field_prefix
         self.warnings = []      # a valid name SCST takes that initiators may not (not RFC 3720)
         self.driver = v.driver_name(f + "driver", driver)
+        if self.driver == COPY_MANAGER:
+            raise ValidationError(f + "driver", "copy_manager is SCST's own: its target and LUNs are "
+                                                "automatic and never configured")
         self.name = v.target_name(f + "name", name, driver=self.driver, warnings=self.warnings)
         self.state = v.choice(f + "state", state, ("present", "absent"))
         self.enabled = None if enabled is None else bool(v.boolean(f + "enabled", enabled))
+        self.hw_target = bool(v.boolean(f + "hw_target", hw_target))
         self.force = bool(force)
-        self.attributes = {}
-        for attr, value in sorted((attributes or {}).items()):
-            field = "%sattributes.%s" % (f, attr)
-            if attr in ("IncomingUser", "OutgoingUser") or attr.startswith(("IncomingUser", "OutgoingUser")):
+        self.field_prefix = f
+
+        def checked(attr, field):
+            if attr in ("IncomingUser", "OutgoingUser") or str(attr).startswith(("IncomingUser", "OutgoingUser")):
                 raise ValidationError(field, "CHAP accounts are managed with scst_chap (or the chap "
                                              "option of scst_config), never as plain attributes")
-            if attr in ("enabled", "allowed_portal"):
+            if attr in ("enabled", "allowed_portal", "hw_target"):
                 raise ValidationError(field, "use the %s option" % (
-                    "enabled" if attr == "enabled" else "allowed_portals"))
-            spec = catalog.TARGET_ATTRS.get(attr)
-            if spec is None or not catalog.target_attr_applies(spec, self.driver):
-                allowed = sorted(n for n, s in catalog.TARGET_ATTRS.items()
-                                 if catalog.target_attr_applies(s, self.driver))
-                raise ValidationError(field, "%s is not a managed %s target attribute; allowed: %s"
-                                      % (attr, self.driver, ", ".join(allowed)))
-            self.attributes[attr] = spec.desired(field, value)
+                    "allowed_portals" if attr == "allowed_portal" else attr))
+
+        self.attributes = catalog.desired_attributes(
+            catalog.TARGET_ATTRS, attributes, kind="target", field_prefix=f, carry=carry,
+            what="%s target" % self.driver,
+            applies=lambda spec: catalog.target_attr_applies(spec, self.driver), checked=checked)
         self.allowed_portals = None
         if allowed_portals is not None:
             if self.driver != "iscsi":
@@ -69,6 +75,15 @@ class TargetRequest(object):
             if len(set(portals)) != len(portals):
                 raise ValidationError(f + "allowed_portals", "lists a portal twice")
             self.allowed_portals = sorted(portals)
+
+    @classmethod
+    def removal(cls, *, driver, name, force):
+        """The deletion of a target that exists (names read from the live tree)."""
+        request = cls.__new__(cls)
+        request.driver, request.name, request.state = driver, name, "absent"
+        request.enabled, request.hw_target, request.force = None, False, bool(force)
+        request.attributes, request.allowed_portals, request.field_prefix = {}, None, ""
+        return request
 
     @property
     def path(self):
@@ -87,29 +102,62 @@ def require_driver(live, driver):
                                     "(systemctl start scst) and re-run.")
 
 
-def plan_target(live, request):
+def is_hardware_target(live, driver, name):
+    """A hardware port (hw_target reads 1), or a target of a driver that cannot
+    create or delete targets (no mgmt file): never deleted."""
+    attr = live.target_attr(driver, name, "hw_target")
+    if attr is not None and attr.value.strip() == "1":
+        return True
+    return not live.sysfs.exists(join("targets", driver, "mgmt"))
+
+
+def creation_parameters(live, driver):
+    """The add_target parameters the driver's mgmt help advertises."""
+    mgmt = join("targets", driver, "mgmt")
+    if not live.sysfs.exists(mgmt):
+        return ()
+    return catalog.parse_parameters_help(live.sysfs.read_text(mgmt))
+
+
+def plan_target(live, request, *, check_mode=False):
     require_driver(live, request.driver)
     outcome = Outcome()
     exists = live.target_exists(request.driver, request.name)
     if request.state == "absent":
         if exists:
+            if request.hw_target or is_hardware_target(live, request.driver, request.name):
+                raise ScstError("target %s of driver %s is a hardware target: it is never deleted"
+                                % (request.name, request.driver), target=request.name)
             outcome.before = {"name": request.name, "driver": request.driver}
             outcome.after = {}
-            plan_target_removal(live, outcome.plan, request.driver, request.name, force=request.force)
+            _plan_removal(live, outcome.plan, request)
         return outcome
     outcome.plan.warnings.extend(request.warnings)
+    carried = [a for a in request.attributes if a not in catalog.TARGET_ATTRS]
+    params = creation_parameters(live, request.driver) if carried else ()
     if not exists:
         _refuse_case_clash(live, request)
-        if request.driver not in DRIVERS_WITH_MGMT:
+        if request.hw_target:
+            raise ScstError("hardware target %s of driver %s does not exist: hardware targets appear when "
+                            "the driver finds the port; they are never created" % (request.name, request.driver),
+                            target=request.name)
+        if not live.sysfs.exists(request.mgmt):
             raise ScstError("target %s does not exist and driver %s cannot create targets (hardware "
                             "targets appear when the driver finds the port)" % (request.name, request.driver))
         outcome.before = {}
         outcome.after = _shape(request, request.attributes, request.allowed_portals or [],
                                bool(request.enabled))
-        outcome.plan.add("create_target", request.mgmt, "add_target %s" % request.name,
+        creation = []
+        for attr in sorted(carried):
+            if attr in params and request.attributes[attr] != "":
+                creation.extend(catalog.creation_pairs(request.field_prefix + "attributes." + attr, attr,
+                                                       request.attributes[attr]))
+        command = "add_target %s %s" % (request.name, ";".join("%s=%s" % p for p in creation))
+        outcome.plan.add("create_target", request.mgmt, command.strip(),
                          "create %s target %s" % (request.driver, request.name))
+        passed = set(a for a, _val in creation)
         for attr, wanted in sorted(request.attributes.items()):
-            if TARGET_DEFAULTS.get(attr) != wanted:
+            if attr not in passed and TARGET_DEFAULTS.get(attr) != wanted:
                 _write_attr(outcome.plan, request, attr, wanted)
         for portal in request.allowed_portals or []:
             _add_portal(outcome.plan, request, portal)
@@ -118,9 +166,15 @@ def plan_target(live, request):
         return outcome
     before_attrs, differing = catalog.compare_attributes(
         catalog.TARGET_ATTRS, request.attributes, partial(live.target_attr, request.driver, request.name))
+    skip = catalog.refuse_missing(catalog.TARGET_ATTRS, before_attrs, what="target %s" % request.name,
+                                  field_prefix=request.field_prefix, creation=params)
     after_attrs = dict(request.attributes)
     for attr, wanted in differing:
-        _write_attr(outcome.plan, request, attr, wanted)
+        if attr not in skip:
+            _write_attr(outcome.plan, request, attr, wanted)
+    for attr in skip:
+        before_attrs.pop(attr, None)
+        after_attrs.pop(attr, None)
     portals_before = portals_after = None
     if request.allowed_portals is not None:
         portals_before = live.allowed_portals(request.driver, request.name)
@@ -135,7 +189,8 @@ def plan_target(live, request):
     if request.enabled is not None:
         attr = live.target_attr(request.driver, request.name, "enabled")
         if attr is None:
-            raise ValidationError("enabled", "driver %s targets have no enabled switch" % request.driver)
+            raise ValidationError(request.field_prefix + "enabled",
+                                  "driver %s targets have no enabled switch" % request.driver)
         enabled_before = attr.value.strip() == "1"
         enabled_after = request.enabled
         if enabled_before != enabled_after:
@@ -155,7 +210,8 @@ def _shape(request, attributes, portals, enabled):
 
 
 def _write_attr(plan, request, attr, value):
-    plan.add("target_attr", join(request.path, attr), value,
+    field = "%sattributes.%s" % (request.field_prefix, attr)
+    plan.add("target_attr", join(request.path, attr), catalog.single_value(field, value, attr),
              "set %s of target %s" % (attr, request.name))
 
 
@@ -178,10 +234,11 @@ def _refuse_case_clash(live, request):
                                           "exists" % other, request.name)
 
 
-def plan_target_removal(live, plan, driver, name, *, force):
+def _plan_removal(live, plan, request):
     """Disable, close sessions (only with force), delete: SCST refuses del_target with sessions."""
+    driver, name = request.driver, request.name
     sessions = live.sessions(driver, name)
-    if sessions and not force:
+    if sessions and not request.force:
         raise SafetyError("refusing to delete target %s: %d initiator session(s) are logged in (%s); "
                           "set force: true to close them and delete it"
                           % (name, len(sessions), ", ".join(sessions)), target=name, sessions=sessions)

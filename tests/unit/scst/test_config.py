@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import execute
@@ -99,12 +99,7 @@ def test_plan_order_and_minimal_writes(host):
 
 def test_read_back_equals_the_configuration(host):
     host(SAN)
-    assert host.read(mask=False) == _normalised(SAN)
-
-
-def _normalised(config):
-    """read_configuration returns the normal form of the configuration it reads back."""
-    return normalise_config(config)
+    assert host.read(mask=False) == normalise_config(SAN)
 
 
 def test_unmentioned_objects_are_kept_without_purge_and_removed_with_it(host):
@@ -120,7 +115,7 @@ def test_unmentioned_objects_are_kept_without_purge_and_removed_with_it(host):
     writes = [a["write"] for a in purged["plan"]]
     assert "del_target iqn.2026-11.com.example:spare" in writes
     assert "del host3" in writes and "del 7" in writes and "del_device spare" in writes
-    assert host.read(mask=False) == _normalised(SAN)
+    assert host.read(mask=False) == normalise_config(SAN)
     assert host(SAN, purge=True)["changed"] is False
 
 
@@ -159,16 +154,16 @@ def test_recreate_keeps_lun_mappings(host):
 
 
 @pytest.mark.parametrize("mutate,message", [
-    (lambda c: c.update(bogus=1), "config.bogus: unknown key"),
+    (lambda c: c.update(bogus=1), "configuration: unknown key bogus"),
     (lambda c: c["handlers"]["vdisk_nullio"]["devices"].update(db1={}), "declared under two handlers"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["groups"]["host2"].update(initiators=[H1]),
      "initiator " + H1 + " is also in group host1"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["chap"]["outgoing"].append(
         {"username": "x", "password": "another-secret-1"}), "one outgoing"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["luns"].update({1: {"device": "ghost"}}),
-     "device ghost, which is neither declared"),
+     ".luns.1.device: device ghost is neither declared under handlers nor present"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["luns"].update({"010": {"device": "db1"}}),
-     ".luns.010.lun: must be a plain decimal number"),
+     ".luns.010: must be a plain decimal number"),
     (lambda c: c["drivers"]["iscsi"]["chap"]["incoming"].append({"username": "discovery", "password": "x" * 12}),
      "user discovery is listed twice"),
     (lambda c: c["drivers"]["iscsi"]["targets"][T1]["chap"]["incoming"][0].update(password="short"),

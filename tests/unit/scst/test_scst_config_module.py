@@ -78,8 +78,8 @@ def test_diff_masks_secrets(run, tmp_path):
     result = run("scst_config", _args(tmp_path), diff=True)
     live_after = result["diff"]["after"]["drivers"]["iscsi"]["targets"][T1]
     assert live_after["chap"]["outgoing"] == [{"username": "tgt1", "password": "********"}]
-    assert result["diff"]["before"] == {"attributes": {}, "handlers": {}, "device_groups": {}, "drivers": {"iscsi": {
-        "enabled": False, "attributes": {}, "chap": {"incoming": [], "outgoing": []}, "targets": {}}}}
+    assert result["diff"]["before"] == {"attributes": {}, "handlers": {}, "device_groups": {}, "drivers": {
+        "iscsi": {"enabled": False, "attributes": {}, "chap": {"incoming": [], "outgoing": []}, "targets": {}}}}
 
 
 def test_failure_in_safe_mode_writes_no_file(run, tmp_path):
@@ -92,3 +92,29 @@ def test_failure_in_safe_mode_writes_no_file(run, tmp_path):
     assert result["failed"] and "refusing the configuration" in result["msg"]
     assert "delete target " + T1 in result["msg"] and run.writes == []
     assert (tmp_path / "scst.conf").read_bytes() == before
+
+
+def test_validate_only_touches_nothing_and_returns_the_normal_form(run, tmp_path):
+    result = run("scst_config", _args(tmp_path, validate_only=True))
+    assert not result["failed"] and result["changed"] is False and result["plan"] == []
+    assert run.emu.reads == 0 and run.writes == [] and not (tmp_path / "scst.conf").exists()
+    assert result["config"]["handlers"] == normalise_config(SAN)["handlers"]
+    assert result["config"]["drivers"]["iscsi"]["targets"][T1]["chap"] == {
+        "incoming": [{"username": "hosts", "password": "********"}],
+        "outgoing": [{"username": "tgt1", "password": "********"}]}
+    assert "hosts-secret-123" not in repr(result)
+
+
+def test_validate_only_names_the_field_and_the_rule_never_the_secret(run, tmp_path):
+    bad = copy.deepcopy(SAN)
+    bad["drivers"]["iscsi"]["targets"][T1]["chap"]["incoming"].insert(0, {"username": "zed", "password": "short-pw"})
+    result = run("scst_config", _args(tmp_path, bad, validate_only=True))
+    assert result["failed"] and run.emu.reads == 0 and run.writes == []
+    # the index is the account's place in the configuration as given (the normal form sorts them)
+    assert result["field"] == "drivers.iscsi.targets.%s.chap.incoming[0].password" % T1
+    assert "must be at least 12 characters" in result["msg"] and result["rule"] in result["msg"]
+    assert "short-pw" not in repr(result)
+    bad = copy.deepcopy(SAN)
+    bad["drivers"]["iscsi"]["targets"][T1]["luns"] = {0: {"device": "lun0", "bogus": 1}}
+    result = run("scst_config", _args(tmp_path, bad, validate_only=True))
+    assert result["failed"] and result["field"].startswith("drivers.iscsi.targets.%s.luns.0" % T1)
