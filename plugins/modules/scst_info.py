@@ -10,10 +10,15 @@ module: scst_info
 short_description: Read the running SCST configuration as structured data
 version_added: 0.1.0
 description:
-  - Returns the running SCST configuration shaped like C(/etc/scst.conf) - devices by handler,
-    target drivers with their targets, LUNs, initiator groups, CHAP users and sessions.
-  - Reports configuration only - the attributes SCST marks as set (C([key])) among those the
-    collection manages - not counters or defaults.
+  - Returns the running SCST configuration shaped like C(/etc/scst.conf) - SCST global attributes,
+    devices by handler, target drivers with their targets, LUNs, initiator groups, CHAP users and
+    ALUA device groups.
+  - Reports configuration only, and all of it - what C(scstadmin -write_config) saves - the
+    attributes SCST marks as set (C([key])) at every level that are writable or creation parameters,
+    not counters or defaults. Attributes the collection knows are normalised as it compares them,
+    any other is reported exactly as SCST shows it.
+  - The size of a C(vdisk_fileio), C(vdisk_blockio) or C(vcdrom) device is that of its backing store
+    and is not reported.
   - CHAP secrets are never returned; each is replaced by C(********).
   - RV(scst) has exactly the shape the O(scst.iscsi.scst_config#module:config) option of
     M(scst.iscsi.scst_config) takes, so a running host can be turned into variables
@@ -60,17 +65,38 @@ scst:
   returned: success
   type: dict
   contains:
-    handlers:
-      description: Devices by handler, with their backing file and the attributes that are set.
+    attributes:
+      description: SCST global attributes that are set (C(setup_id), C(threads), C(cluster_name) ...).
       type: dict
-      sample: {"vdisk_fileio": {"devices": {"disk1": {"filename": "/srv/disk1.img", "attributes": {"nv_cache": "1"}}}}}
+      sample: {"setup_id": "0x2a"}
+    handlers:
+      description:
+        - Devices by handler, with their backing file and the attributes that are set, and the
+          handler's own C(attributes).
+        - A value is a string, or a list of strings for an attribute with several values.
+      type: dict
+      sample: {"vdisk_fileio": {"attributes": {}, "devices": {"disk1": {"filename": "/srv/disk1.img",
+               "attributes": {"nv_cache": "1"}}}}}
     drivers:
       description:
-        - Target drivers (copy_manager left out) with their targets. Each target has C(enabled),
-          C(attributes), C(luns), C(groups) (C(initiators), C(luns), C(attributes)),
-          and for iSCSI C(allowed_portals) and C(chap) (C(incoming)/C(outgoing) lists of
-          C(username) and a masked C(password)).
-        - The iSCSI driver also has C(enabled), C(attributes) and discovery C(chap).
+        - Target drivers (copy_manager left out; iSCSI only while iscsi-scstd runs) with their
+          targets. Each target has C(enabled) (where the driver has it), C(hw_target) (true for a
+          hardware port), C(attributes), C(luns) (C(device), C(read_only), C(attributes)), C(groups)
+          (C(initiators), C(luns), C(attributes)), C(allowed_portals) and C(chap) (C(incoming)/C(outgoing)
+          lists of C(username) and a masked C(password)).
+        - An scst_local target reports its sessions as the C(session_name) attribute.
+        - A driver has C(enabled) (where it has one), C(attributes) and discovery C(chap).
+      type: dict
+    device_groups:
+      description:
+        - ALUA device groups with their C(devices), C(attributes) and C(target_groups) (C(group_id)
+          when set, C(state), C(preferred), C(attributes) and C(targets) - empty for a local target,
+          C(rel_tgt_id) for a remote one).
+      type: dict
+      sample: {"dg1": {"devices": ["disk1"], "attributes": {}, "target_groups": {"local": {"group_id": 1,
+               "state": "active", "preferred": true, "attributes": {}, "targets": {"iqn.2026-11.com.example:t1": {}}}}}}
+    alua_attributes:
+      description: Attributes of the ALUA configuration as a whole that are set (present only then).
       type: dict
 runtime:
   description: What is running but is not configuration.

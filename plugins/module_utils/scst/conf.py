@@ -745,6 +745,9 @@ class _Reader(object):
         if unterminated:
             self.error(number, "a double quote is not closed (scstadmin would read the value up to the next "
                                "blank)")
+        elif any('"' in token for token in tokens):
+            self.error(number, "a double quote inside a word: scstadmin reads it as part of the value, and "
+                               "scst.conf has no way to write such a value back")
         if len(tokens) > 3:
             self.error(number, "%s: only the first three tokens of a line are used, %d more would be ignored "
                                "(quote values that contain blanks)" % (tokens[0], len(tokens) - 3))
@@ -1029,8 +1032,8 @@ class _Interpreter(object):
             elif key == "state":
                 group["state"] = self.single(what, key, branch)
                 if group["state"] not in ALUA_STATES:
-                    self.error(branch.line, "%s: state %r is not one of %s" % (what, group["state"],
-                                                                              ", ".join(ALUA_STATES)))
+                    self.error(branch.line, "%s: state %r is not one of %s"
+                               % (what, group["state"], ", ".join(ALUA_STATES)))
                     group["state"] = "active"
             elif key == "preferred":
                 group["preferred"] = self.flag(what, key, branch)

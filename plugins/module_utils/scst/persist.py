@@ -2,8 +2,14 @@
 # Copyright: scst.iscsi contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Saving the running configuration to /etc/scst.conf, so that scst.service
-restores it at boot.  The file holds CHAP secrets: it is written atomically
-with mode 0600, and only when its bytes would change."""
+restores it at boot.
+
+The file holds what ``scstadmin -write_config`` would write (see
+``info.read_configuration``): SCST global attributes, every handler, device,
+driver (copy_manager aside), target, LUN and group attribute that is set,
+and the ALUA device groups -- also what the collection does not manage, so
+nothing is lost at the next boot.  It holds CHAP secrets: it is written
+atomically with mode 0600, and only when its bytes would change."""
 
 from __future__ import annotations
 

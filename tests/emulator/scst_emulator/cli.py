@@ -88,6 +88,7 @@ def _serve(args) -> int:
     from .fusefs import serve
 
     emu = ScstEmulator(_config_from(args))
+
     def persist():
         if args.state_file:
             with emu.lock:
@@ -145,7 +146,7 @@ def _umount(args) -> int:
     for cmd in (["fusermount", "-u"], ["fusermount3", "-u"], ["umount"]):
         if shutil.which(cmd[0]) is None:
             continue
-        if subprocess.run(cmd + [args.mountpoint]).returncode == 0:
+        if subprocess.run(cmd + [args.mountpoint], check=False).returncode == 0:
             deadline = time.monotonic() + READY_TIMEOUT
             while _is_mounted(args.mountpoint) and time.monotonic() < deadline:
                 time.sleep(0.05)

@@ -12,7 +12,7 @@ def _make_table():
     table = []
     for i in range(256):
         c = i
-        for _ in range(8):
+        for _bit in range(8):
             c = (c >> 1) ^ _POLY if c & 1 else c >> 1
         table.append(c)
     return table

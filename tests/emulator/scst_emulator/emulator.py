@@ -381,4 +381,3 @@ class ScstEmulator(DeviceOps, TargetOps, IscsiOps, AluaOps):
         from .statefile import state_to_json
         with self.lock:
             return state_to_json(self.state)
-

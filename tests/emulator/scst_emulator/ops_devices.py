@@ -79,7 +79,7 @@ class DeviceOps:
             return
         g = self.state.globals
         lun_no = g.cm_next_lun
-        for _ in range(MAX_LUN + 1):
+        for _attempt in range(MAX_LUN + 1):
             if lun_no not in cm.luns:
                 break
             lun_no = (lun_no + 1) % (MAX_LUN + 1)

@@ -310,7 +310,7 @@ class TargetOps:
         g = self.state.globals
         used = {t.rel_tgt_id for t in self.all_targets()}
         rid = g.next_rel_tgt_id
-        for _ in range(65535):
+        for _attempt in range(65535):
             if rid not in used:
                 break
             rid = rid % 65535 + 1

@@ -208,8 +208,7 @@ def test_del_device_drops_all_luns_and_copy_manager_lun(emu):
     emu.write("targets/iscsi/t1/ini_groups/g/luns/mgmt", "add n1 3\n")
     emu.write("device_groups/mgmt", "create dg\n")
     emu.write("device_groups/dg/devices/mgmt", "add n1\n")
-    assert sorted(emu.listdir("devices/n1/exported")) == ["export0", "export1", "export2",
-                                                         "export3"]
+    assert sorted(emu.listdir("devices/n1/exported")) == ["export0", "export1", "export2", "export3"]
     assert emu.readlink("devices/n1/exported/export3") == \
         "../../../targets/iscsi/t1/ini_groups/g/luns/3"
     assert err_of(emu, "handlers/vdisk_fileio/mgmt", "del_device n1 extra\n") == "EINVAL"

@@ -70,10 +70,10 @@ def test_chaos_mode_like_the_debug_build(emu):
     for name in ("n1", "n2"):
         assert err_of(emu, NIO, f"add_device {name}\n") == "EAGAIN"
         assert emu.read("last_sysfs_mgmt_res") == "0\n"
-    results = [read_err(emu, "devices/n1/prod_id") for _ in range(4)]
+    results = [read_err(emu, "devices/n1/prod_id") for _attempt in range(4)]
     assert results == ["OK"] * 4                        # ordinary attribute
     results = [read_err(emu, "targets/copy_manager/copy_manager_tgt/read_cmd_count")
-               for _ in range(8)]
+               for _attempt in range(8)]
     assert results.count("EAGAIN") == 6 and results.count("OK") == 2
     emu.set_chaos(False)
     assert err_of(emu, NIO, "add_device n3\n") == "OK"

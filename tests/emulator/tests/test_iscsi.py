@@ -169,8 +169,7 @@ def test_daemon_stop_removes_targets_and_attributes(isc):
     isc.write("handlers/vdisk_nullio/mgmt", "add_device n1\n")
     isc.write(f"{T}/luns/mgmt", "add n1 0\n")
     isc.stop_daemon()
-    assert sorted(isc.listdir("targets/iscsi")) == ["mgmt", "open_state", "trace_level",
-                                                   "version"]
+    assert sorted(isc.listdir("targets/iscsi")) == ["mgmt", "open_state", "trace_level", "version"]
     assert isc.read("targets/iscsi/open_state") == "closed\n"
     assert isc.listdir("devices/n1/exported") == ["export0"]            # only copy manager
     assert err_of(isc, MGMT, "add_target iqn.x:t\n") == "EPERM"

@@ -93,7 +93,7 @@ def test_help_sizes_of_every_mgmt_file_in_dump(lab_pair):
 
 def test_key_lines_of_the_dump(lab_pair):
     """Spot checks of exact bytes, trailing empty lines included."""
-    emu, _ = lab_pair
+    emu = lab_pair[0]
     tgt = "targets/iscsi/iqn.2026-11.test.lab:tgt1"
     assert emu.read("devices/blk1/filename") == "/dev/vdb\n[key]\n\n"
     assert emu.read("devices/disk1/size") == "268435456\n[key]\n"

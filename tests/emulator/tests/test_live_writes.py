@@ -68,7 +68,8 @@ ROWS = [
     (f'targets/iscsi/{TGT}/ini_groups/mgmt', 'create other_hosts', 'OK', 0),  # 46 second group
     (f'targets/iscsi/{TGT}/ini_groups/mgmt', 'del nosuchgroup', 'EINVAL', -22),  # 47 BAD delete nonexistent group
     (f'targets/iscsi/{TGT}/ini_groups/lab_hosts/initiators/mgmt', 'add iqn.2026-11.test.lab:initiator', 'OK', 0),  # 48 add initiator
-    (f'targets/iscsi/{TGT}/ini_groups/lab_hosts/initiators/mgmt', 'add iqn.2026-11.test.lab:initiator', 'EEXIST', -17),  # 49 BAD duplicate initiator in same group
+    (f'targets/iscsi/{TGT}/ini_groups/lab_hosts/initiators/mgmt', 'add iqn.2026-11.test.lab:initiator', 'EEXIST', -17),
+    # 49 BAD duplicate initiator in same group (comment of the entry above)
     (f'targets/iscsi/{TGT}/ini_groups/other_hosts/initiators/mgmt', 'add iqn.2026-11.test.lab:initiator', 'OK', 0),  # 50 BAD same initiator in 2nd group
     (f'targets/iscsi/{TGT}/ini_groups/lab_hosts/initiators/mgmt', 'add iqn.2026-11.test.lab:*wild*', 'OK', 0),  # 51 wildcard initiator pattern
     (f'targets/iscsi/{TGT}/ini_groups/lab_hosts/initiators/mgmt', 'del iqn.2026-11.test.lab:nosuch', 'EINVAL', -22),  # 52 BAD delete nonexistent initiator
@@ -98,7 +99,7 @@ ROWS = [
     ('targets/iscsi/iqn.2026-11.test.lab:tmptgt/enabled', '1', 'OK', 0),  # 76 enable throwaway target
     ('handlers/vdisk_nullio/mgmt', 'del_device tmpdev', 'OK', 0),  # 77 del_device while still exported as a LUN
     ('targets/iscsi/mgmt', 'del_target iqn.2026-11.test.lab:tmptgt', 'OK', 0),  # 78 del_target while enabled
-    ('devices/disk1/size_mb', '300', 'EACCES', 0),  # 79 resize exported fileio device (size_mb) 
+    ('devices/disk1/size_mb', '300', 'EACCES', 0),  # 79 resize exported fileio device (size_mb)
     ('devices/disk1/read_only', '1', 'EACCES', 0),  # 80 write read-only attribute read_only
     ('devices/disk1/filename', '/srv/scst/spare.img', 'EINVAL', -22),  # 81 change filename of exported device
     ('devices/disk1/blocksize', '4096', 'EACCES', -22),  # 82 change blocksize (ro attr?)
@@ -145,7 +146,7 @@ def test_replay_final_state_matches_live_dump():
     """After the replay plus the logged-in initiator the tree equals the dump."""
     emu = lab_emulator()
     emu.stop_daemon()
-    for _ in replay(emu):
+    for _step in replay(emu):
         pass
     emu.add_session("iscsi", TGT, "iqn.2026-11.test.lab:initiator",
                     ip="192.168.77.20", target_ip="192.168.77.10")

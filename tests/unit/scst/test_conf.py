@@ -170,7 +170,10 @@ def test_live_200_device_conf_parses():
     assert parse_scst_conf(again) == (config, [])
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("*.conf") if p.name.startswith(("scst", "sample"))))
+SCST_CONF_FIXTURES = sorted(p.name for p in FIXTURES.glob("*.conf") if p.name.startswith(("scst", "sample")))
+
+
+@pytest.mark.parametrize("name", SCST_CONF_FIXTURES)
 def test_every_fixture_file_parses_renders_and_reparses_to_the_same_data(name):
     """scstadmin's own files (scst-lab, scst-200dev from the lab target), an ALUA/multi-driver file in
     scstadmin's layout, and our golden sample: read, written, read again -> the same data."""
@@ -809,3 +812,55 @@ def test_saving_the_emulated_lab_gives_what_scstadmin_wrote():
     saved, report = parse_scst_conf(render_scst_conf(read_configuration(live, mask=False)))
     assert report == []
     assert saved == parse_scst_conf((FIXTURES / "scst-lab.conf").read_text())[0]
+
+
+# --- the reader on hostile text ---------------------------------------------------
+
+WORDS = st.sampled_from(["HANDLER", "DEVICE", "TARGET_DRIVER", "TARGET", "LUN", "GROUP", "INITIATOR", "HW_TARGET",
+                         "DEVICE_GROUP", "TARGET_GROUP", "ALUA", "enabled", "read_only", "group_id", "state",
+                         "preferred", "rel_tgt_id", "IncomingUser", "allowed_portal", "0", "1", "010", "x",
+                         "vdisk_nullio", "iscsi", "{", "}", '"', "#", "\\", " ", "\t", "\n", "\n", "\r\n", "[HANDLER"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WORDS, max_size=60).map("".join))
+def test_any_text_is_read_completely_or_refused_with_a_line_number(text):
+    try:
+        config, report = parse_scst_conf(text)
+    except ConfError as exc:
+        number = int(re.match(r"^line (\d+)$", exc.field).group(1))
+        assert 1 <= number <= text.count("\n") + 1
+        assert str(exc).startswith(exc.field + ": ")
+        return
+    assert normalise_config(config) == config
+    assert all(re.match(r"^line \d+: ", line) for line in report)
+    # what was read is written back and read again the same
+    assert parse_scst_conf(render_scst_conf(config))[0] == config
+
+
+@settings(max_examples=200, deadline=None)
+@given(configs(), st.data())
+def test_a_damaged_file_is_refused_or_read_without_showing_a_secret(config, data):
+    lines = render_scst_conf(config).split("\n")
+    chap_lines = [i for i, line in enumerate(lines) if "User " in line]
+    index = data.draw(st.sampled_from(chap_lines) if chap_lines and data.draw(st.booleans())
+                      else st.integers(0, len(lines) - 1))
+    damage = data.draw(st.sampled_from(["drop", "double", "brace", "split", "repeat"]))
+    if damage == "drop":
+        del lines[index]
+    elif damage == "double":
+        lines.insert(index, lines[index])
+    elif damage == "repeat":      # the line as a block, then again: scstadmin keeps only the second
+        lines[index:index + 1] = [lines[index] + " {", "x 1", "}", lines[index]]
+    elif damage == "brace":
+        lines[index] += " }"
+    else:
+        lines[index] = lines[index].replace('"', "")
+    secrets = _secrets_of(normalise_config(config))
+    try:
+        _config, report = parse_scst_conf("\n".join(lines))
+        shown = "\n".join(report)
+    except ConfError as exc:
+        shown = str(exc) + repr(exc.details)
+    for secret in secrets:
+        assert secret not in shown
