@@ -39,7 +39,7 @@ options:
         C(dev_disk), ...) its C(attributes) and a C(devices) mapping of device name to C(filename)
         and C(attributes).
       - C(drivers) - per target driver (C(iscsi), C(scst_local), hardware drivers such as
-        C(qla2x00t); never C(copy_manager)) C(enabled), C(attributes), discovery C(chap) (iSCSI:
+        C(qla2x00t); never C(copy_manager)) C(enabled), C(attributes), discovery C(chap) (iSCSI -
         C(incoming) and C(outgoing) lists of C(username)/C(password)) and C(targets); per target
         C(enabled), C(attributes), C(allowed_portals) (iSCSI), C(chap) (iSCSI), C(luns) (a mapping
         of LUN number to C(device), C(read_only) and C(attributes)) and C(groups) (per group
@@ -49,7 +49,8 @@ options:
         C(target_groups); per target group C(group_id) (1 to 65535), C(state) (C(active),
         C(nonoptimized), C(standby), C(unavailable), C(offline), C(transitioning)), C(preferred),
         C(attributes) and C(targets) - a target of this host by name (C({})), a target of another
-        node with its C(rel_tgt_id).
+        node with its C(rel_tgt_id). C(alua_attributes) - attributes of C(device_groups) itself
+        (SCST has none today).
       - Attributes the module knows (those of M(scst.iscsi.scst_device), M(scst.iscsi.scst_target),
         ...) are checked and normalised; any other attribute is carried as the exact string SCST
         shows and compared as such. A device or target attribute that the handler or driver lists

@@ -362,17 +362,6 @@ def refuse_missing(table, before, *, what, field_prefix="", creation=()):
     return skip
 
 
-def parse_parameters_help(text):
-    """Creation parameters a mgmt help text advertises
-    (``The following parameters available: a, b, c.``)."""
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line.startswith("The following parameters available:"):
-            names = line.split(":", 1)[1].strip().rstrip(".")
-            return tuple(n.strip() for n in names.split(",") if n.strip())
-    return ()
-
-
 def where_of(spec):
     """The handlers (or driver) an attribute exists for, as a tuple."""
     return spec.where if isinstance(spec.where, tuple) else (spec.where,)

@@ -25,7 +25,7 @@ _PASS_THROUGH_ATTRS = ("threads_num", "threads_pool_type", "max_tgt_dev_commands
 
 def handler_creation_parameters(live, handler):
     """The add_device parameters the handler's mgmt help advertises."""
-    return catalog.parse_parameters_help(live.sysfs.read_text(join("handlers", handler, "mgmt")))
+    return live.creation_params(join("handlers", handler, "mgmt"))
 
 
 class DeviceRequest(object):
@@ -59,10 +59,11 @@ class DeviceRequest(object):
                 raise ValidationError(field, "give the size of a nullio device as size_mb "
                                              "(for fileio/blockio it follows the backing store)")
 
-        if self.pass_through:
-            applies = lambda spec: spec.name in _PASS_THROUGH_ATTRS  # noqa: E731
-        else:
-            applies = lambda spec: self.handler in catalog.where_of(spec)  # noqa: E731
+        def applies(spec):
+            if self.pass_through:
+                return spec.name in _PASS_THROUGH_ATTRS
+            return self.handler in catalog.where_of(spec)
+
         self.attributes = catalog.desired_attributes(
             catalog.DEVICE_ATTRS, attributes, kind="device", field_prefix=f, carry=carry,
             where=None if self.pass_through else self.handler, applies=applies, checked=checked)

@@ -112,11 +112,8 @@ def is_hardware_target(live, driver, name):
 
 
 def creation_parameters(live, driver):
-    """The add_target parameters the driver's mgmt help advertises."""
-    mgmt = join("targets", driver, "mgmt")
-    if not live.sysfs.exists(mgmt):
-        return ()
-    return catalog.parse_parameters_help(live.sysfs.read_text(mgmt))
+    """The add_target parameters the driver's mgmt help advertises (none without mgmt)."""
+    return live.creation_params(join("targets", driver, "mgmt"))
 
 
 def plan_target(live, request, *, check_mode=False):

@@ -43,8 +43,11 @@ HEX = "0123456789abcdef"
 class Host(object):
     """A host under construction: management writes, sessions and the secrets."""
 
-    def __init__(self, with_scst_local):
+    def __init__(self, with_scst_local, ports, copy_manager):
         self.with_scst_local = with_scst_local
+        self.ports = ports
+        # without the copy manager's LUNs a vdisk is not "exported" and takes a pr_file_name
+        self.copy_manager = copy_manager
         self.writes = []
         self.sessions = []
         self.secrets = {}
@@ -54,7 +57,8 @@ class Host(object):
         self.writes.append((path, data))
 
     def build(self):
-        emu = ScstEmulator(with_scst_local=self.with_scst_local)
+        emu = ScstEmulator(with_scst_local=self.with_scst_local, auto_cm_assignment=self.copy_manager,
+                           hw_targets={"qla2x00t": self.ports} if self.ports else {})
         for path, data in self.writes:
             emu.write(path, data)
         for driver, target, initiator in self.sessions:
@@ -123,9 +127,17 @@ def _devices(draw, host):
                 "expl_alua": st.just("1"), "lb_per_pb_exp": st.just("0")})))
         if handler == "vdisk_nullio":
             written.update(draw(st.fixed_dictionaries({}, optional={"read_zero": st.just("1")})))
+        if not host.copy_manager and "cluster_mode" not in params and draw(st.booleans()):
+            written["pr_file_name"] = "/var/lib/scst/pr/other-" + name     # outside the catalog
         for attr, value in sorted(written.items()):
             host.w("%s/%s" % (base, attr), value)
         devices[name] = handler
+    if draw(st.booleans()):
+        # the host's CD-ROM (2:0:0:0, SCSI type 5) assigned to its pass-through handler
+        host.w("handlers/dev_cdrom/mgmt", "add_device 2:0:0:0")
+        if draw(st.booleans()):
+            host.w("devices/2:0:0:0/max_tgt_dev_commands", str(draw(st.integers(1, 63))))
+        devices["2:0:0:0"] = "dev_cdrom"
     return devices
 
 
@@ -216,6 +228,19 @@ def _scst_local(draw, devices, host):
         _luns(draw, "targets/scst_local/%s/luns" % name, devices, host)
 
 
+def _hardware(draw, devices, host):
+    """Ports of a hardware driver: configured, never created."""
+    for index, port in enumerate(host.ports):
+        host.targets[port] = "qla2x00t"
+        path = "targets/qla2x00t/" + port
+        if draw(st.booleans()):
+            host.w(path + "/rel_tgt_id", str(10 + index))
+            if draw(st.booleans()):
+                host.w(path + "/enabled", "1")
+        _luns(draw, path + "/luns", devices, host)
+        _access(draw, path, host, group=False)
+
+
 def _alua(draw, devices, host):
     free = sorted(devices)
     members = sorted(host.targets)
@@ -247,9 +272,9 @@ def _alua(draw, devices, host):
                 if remote not in in_dg:
                     in_dg.add(remote)
                     host.w(path + "/mgmt", "add " + remote)
-                    # unique within the device group and unlike this host's ids (1..3): SCST
+                    # unique within the device group and unlike this host's ids (< 12): SCST
                     # reports them side by side, a clash is refused (test_apply_extended)
-                    rel = draw(st.integers(0, 65535).filter(lambda i: i == 0 or i > 3 and i not in used_rel))
+                    rel = draw(st.integers(0, 65535).filter(lambda i: i == 0 or i > 11 and i not in used_rel))
                     if rel:
                         used_rel.add(rel)
                         host.w("%s/%s/rel_tgt_id" % (path, remote), str(rel))
@@ -257,7 +282,8 @@ def _alua(draw, devices, host):
 
 @st.composite
 def hosts(draw):
-    host = Host(with_scst_local=draw(st.booleans()))
+    host = Host(with_scst_local=draw(st.booleans()), copy_manager=draw(st.booleans()), ports=draw(st.lists(
+        st.sampled_from(["50:01:43:80:12:34:56:78", "50:01:43:80:12:34:56:79"]), max_size=2, unique=True)))
     root = draw(st.fixed_dictionaries({}, optional={
         "setup_id": st.integers(1, 0xFFFFFFFF).map(hex), "threads": st.integers(3, 8).map(str),
         "max_tasklet_cmd": st.integers(0, 99).map(str), "poll_us": st.integers(1, 99).map(str),
@@ -268,6 +294,7 @@ def hosts(draw):
     _iscsi(draw, devices, host)
     if host.with_scst_local:
         _scst_local(draw, devices, host)
+    _hardware(draw, devices, host)
     _alua(draw, devices, host)
     return host
 
@@ -344,12 +371,18 @@ def test_there_are_scst_conf_fixtures():
 
 
 def _emulator_for(config):
-    """An empty SCST whose host has the SCSI devices the configuration assigns to pass-through handlers."""
+    """An empty SCST on a host with the SCSI devices the configuration assigns to pass-through
+    handlers and the hardware ports it configures."""
     scsi = [ScsiDeviceSpec(name, PASSTHROUGH_TYPES[handler])
             for handler, hspec in config["handlers"].items() if handler in PASSTHROUGH_TYPES
             for name in hspec["devices"]]
-    local = "scst_local" in config["drivers"]
-    return ScstEmulator(scsi_devices=scsi, with_scst_local=local, scst_local_default_target=False)
+    ports = dict((driver, [t for t, tspec in dspec["targets"].items() if tspec.get("hw_target")])
+                 for driver, dspec in config["drivers"].items())
+    # the copy manager's LUNs make every vdisk "exported", and SCST then refuses pr_file_name (SYSFS-SPEC 5.7)
+    pr_file = any("pr_file_name" in d["attributes"] for h in config["handlers"].values() for d in h["devices"].values())
+    return ScstEmulator(scsi_devices=scsi, with_scst_local="scst_local" in config["drivers"],
+                        scst_local_default_target=False, hw_targets=dict((d, p) for d, p in ports.items() if p),
+                        auto_cm_assignment=not pr_file)
 
 
 @pytest.mark.parametrize("name,config", FIXTURE_CONFIGS, ids=[name for name, _config in FIXTURE_CONFIGS])

@@ -375,31 +375,25 @@ def test_a_list_is_only_possible_for_a_creation_parameter(local_host):
     assert local_host.emu.write_log == []
 
 
-class _HardwareBackend(InProcessBackend):
-    """scst_local's loc1 reads as a hardware port (hw_target 1)."""
-
-    def read(self, rel):
-        if rel == "targets/scst_local/loc1/hw_target":
-            return "1\n"
-        return super().read(rel)
+QLA = "50:01:43:80:12:34:56:78"
 
 
 def test_hardware_targets_are_configured_never_created_or_deleted(tmp_path):
-    emu = ScstEmulator(with_scst_local=True)
+    emu = ScstEmulator(hw_targets={"qla2x00t": [QLA]})
     host = _host(emu, tmp_path)
-    missing = copy.deepcopy(LOCAL)
-    missing["drivers"]["scst_local"]["targets"]["loc1"]["hw_target"] = True
+    port = {"hw_target": True, "enabled": True, "attributes": {"rel_tgt_id": "5"}, "luns": {0: {"device": "d1"}}}
+    config_ = {"handlers": BASE["handlers"], "drivers": {"qla2x00t": {"targets": {QLA: port}}}}
+    writes = _writes(host(config_, purge=True))
+    assert ("targets/qla2x00t/%s/rel_tgt_id" % QLA, "5") in writes
+    assert ("targets/qla2x00t/%s/enabled" % QLA, "1") in writes
+    assert host(config_, purge=True)["changed"] is False
+    # a port that is not there is not created
+    missing = copy.deepcopy(config_)
+    missing["drivers"]["qla2x00t"]["targets"]["50:01:43:80:00:00:00:01"] = {"hw_target": True}
     with pytest.raises(ScstError) as err:
         host(missing)
     assert "never created" in str(err.value) and emu.write_log == []
-    host(LOCAL)
-    backend = _HardwareBackend(emu)
-    params = {"sysfs_root": str(tmp_path / "scst_tgt")}
-    without = copy.deepcopy(LOCAL)
-    del without["drivers"]["scst_local"]["targets"]["loc1"]
-    request = ConfigRequest(without, purge=True)
-    emu.reset_counters()
-    result = execute(params, lambda live: plan_config(live, request), check_mode=False, diff=False,
-                     warn=lambda text: None, backend=backend)
-    assert result["changed"] is False and emu.write_log == []
-    assert "loc1" in emu.state.targets["scst_local"]
+    # nor deleted by purge: only configured when it is mentioned
+    unmentioned = {"handlers": BASE["handlers"], "drivers": {"qla2x00t": {"targets": {}}}}
+    assert host(unmentioned, purge=True)["changed"] is False
+    assert QLA in emu.state.targets["qla2x00t"]
