@@ -310,7 +310,7 @@ def test_live_dump_format_is_read():
     emu.config.passthrough_handlers = []
     emu.handlers = emu.config.handlers()
     mine = fid.parse_dump(fid.dump_tree(fid.EmulatorTree(build_lab(emu))))
-    problems = fid.compare_entries(fid.canonical(live), fid.canonical(mine), scope=fid._runtime_scope({}))
+    problems = fid.compare_entries(fid.canonical(live), fid.canonical(mine), scope=fid.runtime_scope({}))
     assert len(problems) == 1 and problems[0].startswith("devices/2:0:0:0/scsi_device: link to ../../../../devices/pci")
 
 
@@ -367,14 +367,10 @@ def test_scstadmin_file_of_the_lab_equals_the_collections_but_for_the_exceptions
     mine = _collection_conf_of_the_lab()
     problems, report = fid.compare_conf(mine, theirs)
     assert problems == []
-    ignored = [line for line in report if line.startswith("ignored")]
-    assert ignored == [
-        "ignored (documented exception): scstadmin: the 6 LUNs of copy_manager/copy_manager_tgt (automatic)",
-        "ignored (documented exception): scstadmin: line 7: device blk1: size 2147483648 not imported: the size "
-        "of a vdisk_blockio device is that of its backing store (scstadmin writes it because SCST marks it as set)",
-        "ignored (documented exception): scstadmin: line 12: device blkloop: size 134217728 not imported: the "
-        "size of a vdisk_blockio device is that of its backing store (scstadmin writes it because SCST marks it "
-        "as set)"]
+    ignored = [line for line in report if line.startswith("ignored (documented exception): scstadmin: ")]
+    assert len(ignored) == 3 and len(report) == 4, report
+    for what in ("copy_manager", "device blk1: size 2147483648", "device blkloop: size 134217728"):
+        assert sum(what in line for line in ignored) == 1, (what, ignored)
     (tmp_path / "a.conf").write_text(mine)
     (tmp_path / "b.conf").write_text(theirs)
     assert fid.main(["conf", str(tmp_path / "a.conf"), str(tmp_path / "b.conf")]) == 0
