@@ -21,6 +21,10 @@ when anything does:
     checks that the guest's tree after the sequence equals the one before
     it (nothing left behind).
 
+``emulate REAL.json --out EMU.json`` and ``diff REAL.json EMU.json``
+    The two halves of ``differential``, to look at the replay or compare
+    saved runs again.
+
 ``conf COLLECTION.conf SCSTADMIN.conf``
     The /etc/scst.conf the collection wrote and the one ``scstadmin
     -write_config`` wrote from the same running SCST, both read with the
@@ -1008,6 +1012,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     if args.command == "run":
+        if not os.path.isfile(os.path.join(args.root, "setup_id")):
+            print("run: %s is not SCST's sysfs tree (is SCST loaded?)" % args.root, file=sys.stderr)
+            return 2
         result = run_sequence(OsTree(args.root), backing_dir=args.backing_dir)
         _save(args.out, result)
         failed = sum(1 for s in result["steps"] if s.get("result") not in (None, "0"))
