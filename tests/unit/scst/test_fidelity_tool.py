@@ -406,9 +406,6 @@ ALUA = (FIXTURES / "scst-alua.conf").read_text()
      "handlers.vdisk_fileio.devices.disk1.attributes.pr_file_name: only in the collection file"),
     (lambda t: t.replace("\t\tsize 67108864\n", "\t\tsize 134217728\n"),
      'handlers.vdisk_nullio.devices.null1.attributes.size_mb: collection file "64", scstadmin file "128"'),
-    (lambda t: t + "TARGET_DRIVER copy_manager {\n\tTARGET copy_manager_tgt {\n\t\taddr_method FLAT\n"
-                   "\t\tLUN 0 disk1\n\t}\n}\n",
-     'drivers.copy_manager: only in the scstadmin file: {"attributes": {}'),
 ])
 def test_a_difference_outside_the_exceptions_is_reported(edit, expected, tmp_path, capsys):
     theirs = edit(ALUA)
