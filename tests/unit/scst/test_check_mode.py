@@ -46,9 +46,10 @@ def test_check_mode_diff_keeps_unmentioned_objects_and_equals_the_real_run(run, 
     assert sorted(after["handlers"]["vdisk_fileio"]["devices"]) == ["old1", "old2"]
     assert T2 in after["drivers"]["iscsi"]["targets"]
     target = after["drivers"]["iscsi"]["targets"][TGT]
-    assert target["luns"] == {0: {"device": "old1", "read_only": False}, 1: {"device": "new1", "read_only": True}}
+    assert target["luns"] == {0: {"device": "old1", "read_only": False, "attributes": {}},
+                              1: {"device": "new1", "read_only": True, "attributes": {}}}
     assert target["groups"]["hosts"]["initiators"] == sorted([INI, "iqn.2026-11.com.example:host9"])
-    assert target["chap"] == {"incoming": [{"username": "host1", "password": "********"}]}
+    assert target["chap"] == {"incoming": [{"username": "host1", "password": "********"}], "outgoing": []}
     real = run("scst_config", _args(tmp_path, REQUEST))
     assert not real["failed"], real
     assert planned(real) == planned(check)
