@@ -63,12 +63,6 @@ HOSTILE = st.one_of(st.sampled_from(["", " ", "a b", "a;b", "a=b", "a\nb", "../x
                     st.text(max_size=12))
 
 
-def trimmed(strategy):
-    """Free text without blanks at either end: the catalog takes " a" and SCST stores "a", so such a
-    value never converges (test_text_attributes_with_outer_blanks_converge; reported)."""
-    return strategy.filter(lambda v: not isinstance(v, str) or v == v.strip())
-
-
 def pool(items, hostile=True):
     return st.one_of(st.sampled_from(items), HOSTILE) if hostile else st.sampled_from(items)
 
@@ -222,7 +216,7 @@ def device_requests(draw):
         paths = ["/srv/a", "/srv/b"] if handler == "vdisk_fileio" else ["/dev/sdx", "/dev/sdy"]
         args["filename"] = draw(sometimes(st.sampled_from(paths)))
     args["attributes"] = draw(st.fixed_dictionaries({}, optional={
-        "prod_id": trimmed(sometimes(st.sampled_from(["X1", "Y2"]))), "read_only": st.booleans(),
+        "prod_id": sometimes(st.sampled_from(["X1", "Y2"])), "read_only": st.booleans(),
         "t10_vend_id": st.sampled_from(["ACME", "SCST_FIO"])}))
     return "scst_device", args
 
@@ -235,7 +229,7 @@ def target_requests(draw):
         args["enabled"] = draw(st.booleans())
     args["attributes"] = draw(st.fixed_dictionaries({}, optional={
         "QueuedCommands": st.sampled_from([16, 32, 64]),
-        "alias": trimmed(sometimes(st.sampled_from(["a1", "zz"])))}))
+        "alias": sometimes(st.sampled_from(["a1", "zz"]))}))
     if draw(st.booleans()):
         args["allowed_portals"] = draw(st.lists(sometimes(st.sampled_from(["10.0.0.1", "10.0.0.*"])), max_size=2,
                                                 unique=True))
@@ -288,9 +282,9 @@ def driver_requests(draw):
     if draw(st.booleans()):
         args["enabled"] = draw(st.booleans())
     args["attributes"] = draw(st.fixed_dictionaries({}, optional={
-        # not hostile: catalog takes any text for iSNSServer, SCST only "<server> [AccessControl [No]]"
-        # (found by this test; reported, the catalog is not this change's)
-        "link_local": st.booleans(), "iSNSServer": st.sampled_from(["10.0.0.9", "10.0.0.9 AccessControl"])}))
+        "link_local": st.booleans(),
+        "iSNSServer": sometimes(st.sampled_from(["10.0.0.9", "10.0.0.9 AccessControl", "10.0.0.9 AccessControl No"])),
+        "internal_portal": sometimes(st.sampled_from(["10.0.0.1", "10.0.0.1 10.0.0.2", ""]))}))
     return "scst_driver", args
 
 
@@ -324,7 +318,7 @@ def config_requests(draw):
         config["drivers"]["iscsi"]["chap"] = {"incoming": [{"username": "disc", "password": draw(SECRETS)}]}
     config["attributes"] = draw(st.fixed_dictionaries({}, optional={
         "setup_id": sometimes(st.sampled_from(["0x10", "0x0", 42])), "max_tasklet_cmd": st.sampled_from(["10", "20"]),
-        "cluster_name": trimmed(sometimes(st.sampled_from(["c1", ""]))), "threads": st.sampled_from([2, 3])}))
+        "cluster_name": sometimes(st.sampled_from(["c1", ""])), "threads": st.sampled_from([2, 3])}))
     local = {}
     for name in draw(st.lists(st.sampled_from(LOCALS), max_size=2, unique=True)):
         sessions = draw(st.lists(sometimes(st.sampled_from(SESSION_NAMES)), max_size=2, unique=True))
@@ -694,19 +688,36 @@ def test_purge_refuses_to_name_a_device_it_would_delete(run, tmp_path, config, f
     assert not run("scst_config", dict(args, purge=False))["failed"]
 
 
-@pytest.mark.xfail(strict=True, reason="catalog: iSNSServer takes any text; SCST only '<server> [AccessControl "
-                                       "[No]]', so a bad value fails at the write instead of before it")
-def test_a_bad_isns_server_is_refused_before_any_write(run):
-    result = run("scst_driver", {"attributes": {"iSNSServer": "0 0"}})
-    assert result["failed"] and run.writes == []
+@pytest.mark.parametrize("attr, value", [("iSNSServer", "0 0"), ("iSNSServer", "isns AccessControl Yes"),
+                                         ("iSNSServer", "a b c d"), ("internal_portal", "10.0.0.1 host")])
+def test_a_bad_isns_server_is_refused_before_any_write(run, attr, value):
+    """SCST takes '<server> [AccessControl [No]]' and numeric internal portals only: a bad value is refused
+    naming the field (it failed at the write)."""
+    result = run("scst_driver", {"attributes": {attr: value}})
+    assert result["failed"] and run.writes == [] and result["field"] == "attributes." + attr, result
 
 
-@pytest.mark.xfail(strict=True, reason="catalog: free-text attributes keep blanks at either end, SCST strips them "
-                                       "(or keeps only the first line): such a value is rewritten on every run")
-def test_text_attributes_with_outer_blanks_converge(run):
-    args = {"name": "d0", "handler": "vdisk_nullio", "attributes": {"prod_id": " a"}}
-    run("scst_device", args)
-    assert run("scst_device", args)["changed"] is False
+@pytest.mark.parametrize("attr, value, shown", [("iSNSServer", "isns1 AccessControl No", "isns1"),
+                                                ("iSNSServer", " isns1  AccessControl", "isns1 AccessControl"),
+                                                ("internal_portal", "10.0.0.1  fd00::1", "10.0.0.1 fd00::1")])
+def test_isns_values_converge_in_the_form_scst_shows(run, attr, value, shown):
+    first = run("scst_driver", {"attributes": {attr: value}})
+    assert not first["failed"] and first["changed"] is True, first
+    assert run("scst_info")["scst"]["drivers"]["iscsi"]["attributes"][attr] == shown
+    assert run("scst_driver", {"attributes": {attr: value}})["changed"] is False
+
+
+@pytest.mark.parametrize("module, args, field", [
+    ("scst_device", {"name": "d0", "handler": "vdisk_nullio", "attributes": {"prod_id": " a"}}, "attributes.prod_id"),
+    ("scst_target", {"name": TARGETS[0], "attributes": {"alias": "b\t"}}, "attributes.alias"),
+    ("scst_config", {"config": {"attributes": {"cluster_name": "c "}}}, "config.attributes.cluster_name"),
+])
+def test_text_attributes_with_outer_blanks_are_refused(run, tmp_path, module, args, field):
+    """SCST shows values stripped: " a" would be rewritten on every run, so it is refused up front."""
+    args = dict(args, config_file=str(tmp_path / "scst.conf")) if module == "scst_config" else args
+    result = run(module, args)
+    assert result["failed"] and run.writes == [] and result["field"] == field, result
+    assert "must not start or end with blanks" in result["msg"]
 
 
 @pytest.mark.parametrize("groups", [{}, {"g1": {"initiators": []}}], ids=["deleted", "kept without it"])
