@@ -17,8 +17,7 @@ and generated requests (hostile strings included):
 The planning modules (scst_device, _target, _lun, _group, _chap, _driver,
 _config) run against generated hosts; scst_info and scst_import, which only
 read SCST, get (a), (c) and (e) in the last property.  Where these laws found a
-gap in code outside this change, a strict-xfail reproducer at the end names it
-and the generators leave that case out.
+gap, a reproducer at the end names it (each was a strict xfail until fixed).
 
 More examples: SCST_INVARIANT_EXAMPLES=2000 (default 100 per property).
 """
@@ -668,7 +667,7 @@ def test_failures_report_changes_and_reruns_converge(state, kind, number, data):
         host.close()
 
 
-# --- gaps these laws found in other parts (reproducers; each flips to XPASS once fixed) ----------------
+# --- gaps these laws found (reproducers, fixed) ------------------------------------------------------
 
 @pytest.mark.parametrize("config, field", [
     ({"drivers": {"iscsi": {"targets": {TARGETS[0]: {"luns": {0: {"device": "d0"}}}}}}},
