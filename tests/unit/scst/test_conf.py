@@ -707,6 +707,8 @@ def _named(*rules, prefix=""):
             return False
         return True
     return NAMES.filter(accepted)
+
+
 CHAP = st.fixed_dictionaries({
     "incoming": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=2),
     "outgoing": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=1),
