@@ -73,6 +73,8 @@ options:
         lists (hardware targets and C(copy_manager) excepted), LUNs, groups, initiators and CHAP
         accounts of the targets it lists, ALUA device groups, their devices and target groups,
         and the targets of its target groups.
+      - With purge, every device a LUN or a device group names must be declared under
+        C(handlers) (purge would delete it); such a configuration is refused before any write.
     type: bool
     default: false
   force:

@@ -31,9 +31,9 @@ options:
     type: bool
   attributes:
     description:
-      - Driver attributes. For iSCSI C(iSNSServer) (C(<server> [AccessControl]), empty to
-        disable), C(isns_entity_name), C(link_local) and C(internal_portal) (space separated
-        addresses).
+      - Driver attributes. For iSCSI C(iSNSServer) (C(<server> [AccessControl [No]]), empty to
+        disable), C(isns_entity_name), C(link_local) and C(internal_portal) (numeric IPv4 or IPv6
+        addresses separated by blanks, empty to clear).
     type: dict
 seealso:
   - module: scst.iscsi.scst_chap

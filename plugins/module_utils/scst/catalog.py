@@ -8,6 +8,8 @@ sysfs shows.  Facts from SCST's sysfs documentation, one table per object kind.
 
 from __future__ import annotations
 
+import ipaddress
+
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as v
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError
 
@@ -101,7 +103,37 @@ def _int(minimum=None, maximum=None):
 
 
 def _text(max_len):
-    return lambda field, value: v.free_text(field, value, max_len=max_len)
+    def check(field, value):
+        text = v.free_text(field, value, max_len=max_len)
+        if text != text.strip():
+            raise ValidationError(field, "must not start or end with blanks (SCST shows the value stripped, so "
+                                         "it would never compare equal)", value)
+        return text
+    return check
+
+
+def _isns_server(field, value):
+    """iSNSServer: ``<server> [AccessControl [No]]``, empty to disable (SYSFS-SPEC 4.8.6); as SCST
+    shows it: ``<server>`` or ``<server> AccessControl``."""
+    words = v.free_text(field, value, max_len=300).split()
+    if not words:
+        return ""
+    if len(words) > 3 or (len(words) > 1 and words[1] != "AccessControl") or (len(words) == 3 and words[2] != "No"):
+        raise ValidationError(field, "must be an iSNS server address, optionally followed by AccessControl "
+                                     "(or AccessControl No): '<server> [AccessControl [No]]'", value)
+    return words[0] + (" AccessControl" if len(words) == 2 else "")
+
+
+def _addresses(field, value):
+    """internal_portal: numeric IPv4/IPv6 addresses separated by blanks, empty to clear (SYSFS-SPEC 4.8.6)."""
+    words = v.free_text(field, value, max_len=1000).split()
+    for word in words:
+        try:
+            ipaddress.ip_address(word)
+        except ValueError:
+            raise ValidationError(field, "must be numeric IPv4 or IPv6 addresses separated by blanks (%s is "
+                                         "not one)" % word, value) from None
+    return " ".join(words)
 
 
 def _choice(*choices):
@@ -206,10 +238,10 @@ _GROUP_ATTRS = [
 GROUP_ATTRS = dict((a.name, a) for a in _GROUP_ATTRS)
 
 _DRIVER_ATTRS = [
-    AttrSpec("iSNSServer", _text(300), "iscsi"),
+    AttrSpec("iSNSServer", _isns_server, "iscsi"),
     AttrSpec("isns_entity_name", _text(255), "iscsi"),
     AttrSpec("link_local", _bool, "iscsi"),
-    AttrSpec("internal_portal", _text(1000), "iscsi"),
+    AttrSpec("internal_portal", _addresses, "iscsi"),
 ]
 DRIVER_ATTRS = dict((a.name, a) for a in _DRIVER_ATTRS)
 

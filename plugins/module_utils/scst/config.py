@@ -208,13 +208,25 @@ class ConfigRequest(object):
                 seen[name] = group.name
 
     def _references(self, declared):
-        """LUNs must name a declared device, or one that exists (checked when planning)."""
+        """LUNs must name a declared device, or one that exists (checked when planning).  With
+        purge, every device a LUN or a device group names must be declared: purge deletes the
+        others before the LUN or the membership is written."""
         self.undeclared_devices = []
         for item in self.drivers:
             for target in item.targets:
                 for lun in target.luns.luns + [lun for g in target.groups for lun in g.luns]:
                     if lun.device not in declared:
+                        self._undeclared(lun.field_prefix + "device", lun.device)
                         self.undeclared_devices.append((lun.field_prefix + "device", lun.device))
+        for group in self.alua.groups:
+            for index, device in enumerate(group.devices):
+                if device not in declared:
+                    self._undeclared("config.%s.devices[%d]" % (group.field, index), device)
+
+    def _undeclared(self, field, device):
+        if self.purge:
+            raise ValidationError(field, "device %s is not declared under handlers: with purge it would be "
+                                         "deleted (declare it to keep it)" % device)
 
     def declare(self, live):
         for device in self.devices:
@@ -297,14 +309,19 @@ def _plan_target(live, request, step, item):
     driver = target.driver
     step(plan_target, target)
     step(plan_lun_set, item.luns)
-    for group in item.groups:
-        step(plan_group, group)
+    deleted = []
     if request.purge and live.target_exists(driver, target.name):
         wanted = set(g.name for g in item.groups)
-        for group in live.group_names(driver, target.name):
-            if group not in wanted:
-                step(plan_group, GroupRequest.removal(driver=driver, target=target.name, name=group,
-                                                      force=request.force))
+        deleted = [g for g in live.group_names(driver, target.name) if g not in wanted]
+    # with purge, groups drop the initiators they do not list, and deleted groups all of theirs,
+    # before any initiator is added: such an initiator is added to its group, not moved
+    releasing = dict((g.name, frozenset(g.initiators)) for g in item.groups if g.exclusive) if request.purge else {}
+    releasing.update((g, None) for g in deleted)
+    for group in item.groups:
+        group.releasing = releasing
+        step(plan_group, group)
+    for group in deleted:
+        step(plan_group, GroupRequest.removal(driver=driver, target=target.name, name=group, force=request.force))
     if driver == ISCSI and (item.chap_given or request.purge):
         _plan_chap_set(live, step, item.chap, purge=request.purge, target=target.name)
 

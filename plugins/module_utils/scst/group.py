@@ -31,6 +31,9 @@ class GroupRequest(object):
         self.exclusive = bool(exclusive)
         self.force = bool(force)
         self.field_prefix = f
+        # {group: initiators it keeps, or None when deleted}: other groups of the same target that the
+        # same plan empties of initiators before this group's initiators are added (whole-host purge)
+        self.releasing = {}
         self.initiators = None
         if initiators is not None:
             self.initiators = [v.initiator_name("%sinitiators[%d]" % (f, i), n, driver=self.driver,
@@ -67,6 +70,7 @@ class GroupRequest(object):
         request.initiators = request.luns = None
         request.attributes = {}
         request.field_prefix = ""
+        request.releasing = {}
         return request
 
     @property
@@ -170,7 +174,10 @@ def _initiator_owners(live, request):
     for group in live.group_names(request.driver, request.target):
         if group == request.name:
             continue
+        kept = request.releasing.get(group, ())
         for name in live.initiators(request.driver, request.target, group):
+            if group in request.releasing and (kept is None or name not in kept):
+                continue    # the same plan takes it out of that group first: it is added, not moved
             owners.setdefault(name, group)
     return owners
 

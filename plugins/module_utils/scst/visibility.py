@@ -15,10 +15,19 @@ targets it touches and refuses the plan (unless forced) when any logged-in
 session would lose a LUN it sees, or see another device or another read-only
 flag behind a LUN number.  New LUNs appearing are not refused: adding storage
 to a running host is what it asked for.
+
+Writes that never change what a session sees are not modelled: ALUA (device
+groups, their devices, target groups and members: a device taken out of a
+device group stays exported), attributes of LUNs, groups, targets and devices,
+CHAP accounts and portals.  Deleting a virtual device takes its LUNs away;
+unassigning a pass-through device from its handler leaves them (SYSFS-SPEC
+4.2, 5.1).  A device the plan re-creates shows the read-only flag of its
+creation parameters.
 """
 
 from __future__ import annotations
 
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.catalog import VIRTUAL_HANDLERS
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import target_dir
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
@@ -137,10 +146,23 @@ def _affected(live, actions):
             found.add((parts[1], parts[2]))
         elif parts[0] == "targets" and len(parts) == 3 and words[:1] == ["del_target"] and len(words) > 1:
             found.add((parts[1], words[1]))
-        elif parts[0] == "handlers" and words[:1] == ["del_device"] and len(words) > 1:
+        elif _deletes_device(parts, words):
             if live.device_exists(words[1]):
                 found.update((d, t) for d, t, _g, _n in live.device_exports(words[1]))
     return sorted(found)
+
+
+def _deletes_device(parts, words):
+    """A del_device that takes the device's LUNs away: virtual handlers only (SYSFS-SPEC 5.1)."""
+    return (len(parts) == 3 and parts[0] == "handlers" and parts[1] in VIRTUAL_HANDLERS and parts[2] == "mgmt"
+            and words[:1] == ["del_device"] and len(words) > 1)
+
+
+def _created_read_only(words):
+    """The read-only flag an ``add_device NAME k=v;...`` gives the device."""
+    params = "".join(words[2:]).split(";")
+    return any(p.strip().lower().startswith("read_only=") and p.split("=", 1)[1].strip() not in ("", "0")
+               for p in params)
 
 
 def _device_read_only(live, device, cache):
@@ -160,7 +182,10 @@ def _replay(live, targets, actions):
         if not words:
             continue
         verb = words[0].lower()
-        if parts[0] == "handlers" and verb == "del_device" and len(words) > 1:
+        if parts[0] == "handlers" and verb == "add_device" and len(words) > 1:
+            read_only[words[1]] = _created_read_only(words)
+            continue
+        if _deletes_device(parts, words):
             for target in targets:
                 for luns in [target.luns] + [g.luns for g in target.groups]:
                     for number in [n for n, (dev, _ro) in luns.items() if dev == words[1]]:

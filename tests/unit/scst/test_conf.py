@@ -694,6 +694,21 @@ def _accepted_everywhere(name):
 
 
 HOSTILE_NAMES = st.one_of(NAMES, VALUES.filter(bool)).filter(_accepted_everywhere)
+
+
+def _named(*rules, prefix=""):
+    """NAMES (with ``prefix``) that the ``rules`` of values.py accept: not a file of the same
+    directory (mgmt, type, enabled, link_local, state ...)."""
+    def accepted(name):
+        try:
+            for rule in rules:
+                rule("name", prefix + name)
+        except ValidationError:
+            return False
+        return True
+    return NAMES.filter(accepted)
+
+
 CHAP = st.fixed_dictionaries({
     "incoming": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=2),
     "outgoing": st.lists(st.fixed_dictionaries({"username": NAMES, "password": SECRETS}), max_size=1),
@@ -730,7 +745,7 @@ def device_groups(draw, device_names, target_names):
 
 @st.composite
 def configs(draw):
-    device_names = draw(st.lists(NAMES, max_size=5, unique=True))
+    device_names = draw(st.lists(_named(v.device_name), max_size=5, unique=True))
     handlers = {}
     for name in device_names:
         handler = draw(st.sampled_from(["vdisk_fileio", "vdisk_blockio", "vdisk_nullio", "dev_disk"]))
@@ -756,11 +771,12 @@ def configs(draw):
                                             unique=True)):
         targets = {}
         prefix = "iqn.2026-11.com.example:" if driver == "iscsi" else ""
-        for suffix in draw(st.lists(NAMES, max_size=3, unique=True)):
+        names = _named(v.target_name, v.target_group_member, prefix=prefix)   # ALUA members are targets too
+        for suffix in draw(st.lists(names, max_size=3, unique=True)):
             target = {"attributes": draw(ATTRS),
                       "allowed_portals": draw(st.lists(NAMES, max_size=2)),
                       "chap": draw(CHAP), "luns": draw(luns),
-                      "groups": draw(st.dictionaries(NAMES, st.fixed_dictionaries({
+                      "groups": draw(st.dictionaries(_named(v.group_name), st.fixed_dictionaries({
                           "initiators": st.lists(NAMES.map(lambda n: "iqn.2026-11.com.example:" + n), max_size=3),
                           "luns": luns, "attributes": ATTRS}), max_size=2))}
             enabled = draw(st.one_of(st.none(), st.booleans()))

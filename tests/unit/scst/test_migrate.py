@@ -425,7 +425,8 @@ TGT_T = "<target iqn.2026-11.com.example:t>\n"
      ["line 2: target iqn.2026-11.com.example:t: HeaderDigest 'MD5' is not a valid value (must be None, CRC32C or "
       "both (comma separated))",
       "line 3: target iqn.2026-11.com.example:t: QueuedCommands 'many' is not a valid value (must be a plain "
-      "decimal integer (no leading zeros: SCST reads 010 as octal))"]),
+      "decimal integer (no sign, blanks, leading zeros, exponent or hex: SCST reads 010 as octal 8 and 0x10 "
+      "as 16))"]),
     (tgt_to_config, TGT_T + "\t<weird x>\n\t</weird>\n</target>\n<target iqn.2026-11.com.example:u>\n",
      ["line 2: <weird> is not a tgt section (target, backing-store, direct-store)",
       "line 5: <target iqn.2026-11.com.example:u> is not closed"]),

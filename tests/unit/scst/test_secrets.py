@@ -192,5 +192,5 @@ def test_scst_config_through_ansible_playbook_vvv_diff(tmp_path):
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
     assert "All assertions passed" in output and "IncomingUser host1 ********" in output
-    assert "invocation" in output and "refer to device missing" in output
+    assert "invocation" in output and "device missing is neither declared under handlers nor present" in output
     _assert_hidden(output)
