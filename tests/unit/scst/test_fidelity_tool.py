@@ -107,7 +107,7 @@ def test_emulator_on_both_sides_reports_no_difference(runs, tmp_path, capsys):
 
 
 def test_the_sequence_meets_refusals_and_changes_state(runs):
-    real, _ = runs
+    real = runs[0]
     results = [s["result"] for s in real["steps"] if "write" in s]
     assert {"EEXIST", "EINVAL", "ENOENT", "EBUSY"} <= set(results)
     assert results.count("0") > 60
@@ -222,7 +222,7 @@ def test_something_left_behind_on_the_guest_is_reported(runs):
 
 
 def test_differential_command_replays_and_compares(runs, tmp_path, capsys):
-    real, _ = runs
+    real = runs[0]
     path = tmp_path / "real.json"
     path.write_text(json.dumps(real))
     assert fid.main(["differential", str(path), "--out", str(tmp_path / "emu.json")]) == 0
@@ -480,7 +480,7 @@ def test_check_config_output(text, rc, expected, tmp_path):
 # -- settable non-catalog device attributes ---------------------------------------------
 
 def test_settable_finds_only_what_real_scst_took_with_a_key(runs, capsys, tmp_path):
-    real, _ = runs
+    real = runs[0]
     assert fid.settable_attributes(real) == {}          # the copy manager exports every device: EBUSY
     planted = copy.deepcopy(real)
     step = next(s for s in planted["steps"] if s.get("write") == "devices/fidn1/pr_file_name")
