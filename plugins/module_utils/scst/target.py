@@ -142,14 +142,17 @@ def plan_target(live, request, *, check_mode=False):
         outcome.after = _shape(request, request.attributes, request.allowed_portals or [],
                                bool(request.enabled))
         creation = []
-        for attr in sorted(carried):
-            if attr in params and request.attributes[attr] != "":
+        # a creation parameter travels in add_target; an empty one (scst_local's
+        # session_name: no sessions) is not passed, nor written afterwards: it
+        # has no file of its own, as for an existing target (refuse_missing)
+        passed = set(a for a in carried if a in params)
+        for attr in sorted(passed):
+            if request.attributes[attr] != "":
                 creation.extend(catalog.creation_pairs(request.field_prefix + "attributes." + attr, attr,
                                                        request.attributes[attr]))
         command = "add_target %s %s" % (request.name, ";".join("%s=%s" % p for p in creation))
         outcome.plan.add("create_target", request.mgmt, command.strip(),
                          "create %s target %s" % (request.driver, request.name))
-        passed = set(a for a, _val in creation)
         for attr, wanted in sorted(request.attributes.items()):
             if attr not in passed and TARGET_DEFAULTS.get(attr) != wanted:
                 _write_attr(outcome.plan, request, attr, wanted)

@@ -57,6 +57,7 @@ class Device:
     pr_file_name: Optional[str] = None   # None: default path, not key
     block_count: int = 0
     scsi_link: Optional[str] = None      # pass-through: ``scsi_device`` link
+    reexam_pending: bool = False         # vdisk created inactive: size read on activation
 
 
 # -------------------------------------------------------------- LUN / ACL --

@@ -169,15 +169,20 @@ def add_vdisk(emu, handler, cur: Cursor) -> None:
                  virtual=True, attrs=vals, numa_node_id=numa,
                  threads_num=handler.default_threads)
     dev.explicit = {g for g in given if g in ("thin_provisioned", "t10_dev_id")}
+    # SCST derives vend_specific_id from the default t10_dev_id when it allocates
+    # the device, before it parses the parameters: a t10_dev_id given at creation
+    # does not change it (seen on real SCST: the fidelity differential)
+    default_id = f"{hexid}-{name}"[:25]
     if not vals["t10_dev_id"]:
-        vals["t10_dev_id"] = f"{hexid}-{name}"[:25]
+        vals["t10_dev_id"] = default_id
     vals["usn"] = hexid[:20]
-    vals["vend_specific_id"] = vals["t10_dev_id"]
+    vals["vend_specific_id"] = default_id
 
     if vals["active"]:
         open_backing(emu, dev, thin_requested="thin_provisioned" in given)
     elif handler.name in FB:
         vals["size"] = 0
+        dev.reexam_pending = True
     emu.register_device(dev)
 
 
@@ -262,7 +267,16 @@ def _store_active(emu, dev, name, data):
     if v == dev.attrs["active"]:
         return
     if v:
+        # SCST reads the backing store's size when the device is created active
+        # and, for one created inactive, on its first activation (the pending
+        # re-examination); a later activation opens the new file but keeps the
+        # size (resync_size reads it again)
+        size = dev.attrs["size"]
         open_backing(emu, dev)
+        if dev.reexam_pending:
+            dev.reexam_pending = False
+        else:
+            dev.attrs["size"] = size
     dev.attrs["active"] = v
 
 

@@ -183,6 +183,37 @@ def test_size_writes(emu):
     assert emu.read("devices/d1/size_mb") == "8\n"
 
 
+def test_vend_specific_id_is_the_default_id_even_when_t10_dev_id_is_given(emu):
+    # real SCST derives it when it allocates the device, before the parameters
+    emu.write(FIO, "add_device fidf2 filename=/f; t10_dev_id=fid-f2-id\n")
+    assert emu.read("devices/fidf2/t10_dev_id") == "fid-f2-id\n[key]\n"
+    hexid = device_id_hex("fidf2", 0)
+    assert emu.read("devices/fidf2/vend_specific_id") == f"{hexid}-fidf2\n"
+
+
+def test_activation_keeps_the_size_read_at_creation(emu):
+    # real SCST: a device created active keeps its size across active 0 / new
+    # filename / active 1; resync_size reads the new file's size
+    emu.add_backing("/f1", 16 << 20)
+    emu.add_backing("/f1b", 24 << 20)
+    emu.write(FIO, "add_device d1 filename=/f1\n")
+    emu.write("devices/d1/active", "0\n")
+    emu.write("devices/d1/filename", "/f1b\n")
+    emu.write("devices/d1/active", "1\n")
+    assert emu.read("devices/d1/filename").startswith("/f1b\n")
+    assert emu.read("devices/d1/size_mb") == "16\n"
+    emu.write("devices/d1/resync_size", "1\n")
+    assert emu.read("devices/d1/size_mb") == "24\n"
+
+
+def test_device_created_inactive_reads_its_size_on_first_activation(emu):
+    emu.add_backing("/f2", 8 << 20)
+    emu.write(FIO, "add_device d2 filename=/f2; active=0\n")
+    assert emu.read("devices/d2/size_mb") == "0\n"
+    emu.write("devices/d2/active", "1\n")
+    assert emu.read("devices/d2/size_mb") == "8\n"
+
+
 def test_vcdrom_media(emu):
     emu.write(CD, "add_device cd1\n")
     assert emu.read("devices/cd1/filename") == "none\n\n"

@@ -366,6 +366,17 @@ def test_scst_local_targets_are_created_through_the_driver(local_host):
     assert local_host.emu.write_log == []
 
 
+def test_an_empty_session_name_creates_a_target_without_sessions(local_host):
+    # found by test_invariants: the empty value was written after creation to
+    # a session_name file that does not exist (ENOENT after the create)
+    config_ = {"drivers": {"scst_local": {"targets": {"loc2": {"attributes": {"session_name": ""}}}}}}
+    check = local_host(config_, check=True)
+    result = local_host(config_)
+    assert _writes(result) == _writes(check) == [("targets/scst_local/mgmt", "add_target loc2")]
+    assert local_host.emu.state.targets["scst_local"]["loc2"].sessions == {}
+    assert local_host(config_)["changed"] is False
+
+
 def test_a_list_is_only_possible_for_a_creation_parameter(local_host):
     bad = copy.deepcopy(LOCAL)
     bad["drivers"]["scst_local"]["targets"]["loc1"]["attributes"]["scsi_transport_version"] = ["0x1", "0x2"]
