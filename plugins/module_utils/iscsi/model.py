@@ -80,16 +80,8 @@ def validate_iscsi_name(name: str, *, field_name: str = "target", warnings: list
     """
     if not isinstance(name, str) or not name:
         raise ValidationError(field_name, "an iSCSI name is required")
-    reason = unsafe_character(name)
-    if reason:
-        raise ValidationError(field_name, "{0!r} must not contain {1}".format(name, reason))
-    if "/" in name or name in (".", ".."):
-        raise ValidationError(field_name, "{0!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the "
-                                          "record in a directory named after it)".format(name))
+    _record_file_name(field_name, name, "record in a directory", MAX_RECORD_NAME_BYTES)
     size = len(name.encode("utf-8"))
-    if size > MAX_RECORD_NAME_BYTES:
-        raise ValidationError(field_name, "{0!r} is longer than {1} bytes (open-iscsi keeps no more)".format(
-            name, MAX_RECORD_NAME_BYTES))
     if warnings is not None:
         if not (_IQN.fullmatch(name) or _EUI.fullmatch(name) or _NAA.fullmatch(name)):
             warnings.append("{0}: {1!r} is not an iSCSI name in RFC 3720 form (iqn.YYYY-MM.reverse.domain"
@@ -105,15 +97,20 @@ def validate_iface(name, *, field_name: str = "iface") -> str:
     """An open-iscsi iface name: a file of /etc/iscsi/ifaces and a directory of a node record."""
     if not isinstance(name, str) or not name:
         raise ValidationError(field_name, "must be a non-empty string")
+    return _record_file_name(field_name, name, "iface in a file", MAX_IFACE_BYTES)
+
+
+def _record_file_name(field_name, name, kept_as, limit):
+    """A name open-iscsi keeps as a file or directory name of its database."""
     reason = unsafe_character(name)
     if reason:
         raise ValidationError(field_name, "{0!r} must not contain {1}".format(name, reason))
     if "/" in name or name in (".", ".."):
         raise ValidationError(field_name, "{0!r} must not contain '/' or be '.' or '..' (open-iscsi keeps the "
-                                          "iface in a file named after it)".format(name))
-    if len(name.encode("utf-8")) > MAX_IFACE_BYTES:
+                                          "{1} named after it)".format(name, kept_as))
+    if len(name.encode("utf-8")) > limit:
         raise ValidationError(field_name, "{0!r} is longer than {1} bytes (open-iscsi keeps no more)".format(
-            name, MAX_IFACE_BYTES))
+            name, limit))
     return name
 
 

@@ -101,19 +101,23 @@ def plan_lun_set(live, request, *, check_mode=False):
                                  "delete LUN %d of %s" % (lun.number, label))
                 after.pop(lun.number, None)
             continue
+        # a LUN of a read-only device always reads read_only 1
+        effective_ro = lun.read_only or device_read_only(live, lun.device)
+        replace = have is not None and (have.device != lun.device or have.read_only != effective_ro)
+        if replace:
+            # before the device check: check mode, which assumes a missing
+            # device, then refuses for the same reason as the real run
+            refuse_if_in_use("replace", lun.number)
         require_reference(outcome, live.known_device(lun.device),
                           "device %s (LUN %d of %s) does not exist" % (lun.device, lun.number, label),
                           check_mode=check_mode)
-        # a LUN of a read-only device always reads read_only 1
-        effective_ro = lun.read_only or device_read_only(live, lun.device)
         after[lun.number] = {"device": lun.device, "read_only": effective_ro}
         params = " read_only=1" if lun.read_only else ""
         fresh = True
         if have is None:
             outcome.plan.add(request.add_phase, mgmt, "add %s %d%s" % (lun.device, lun.number, params),
                              "map %s as LUN %d of %s" % (lun.device, lun.number, label))
-        elif have.device != lun.device or have.read_only != effective_ro:
-            refuse_if_in_use("replace", lun.number)
+        elif replace:
             # replace swaps atomically with one unit attention; del+add would not
             outcome.plan.add(request.add_phase, mgmt, "replace %s %d%s" % (lun.device, lun.number, params),
                              "replace LUN %d of %s with %s" % (lun.number, label, lun.device))

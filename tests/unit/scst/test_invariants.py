@@ -739,6 +739,20 @@ def test_purge_does_not_move_an_initiator_out_of_a_group_it_leaves(run, tmp_path
     assert run("scst_config", args)["changed"] is False
 
 
+def test_replacing_a_lun_in_use_with_a_missing_device_fails_alike_in_check_mode(run):
+    """Check mode assumes a missing device is created earlier; it refused the replace for the logged-in
+    initiator while the real run refused the missing device first: two messages for one request."""
+    run("scst_device", {"name": "d0", "handler": "vdisk_fileio", "filename": "/srv/d0"})
+    run("scst_target", {"name": TARGETS[0]})
+    run("scst_group", {"target": TARGETS[0], "name": "g0", "initiators": [INITIATORS[0]]})
+    run("scst_lun", {"target": TARGETS[0], "group": "g0", "lun": 0, "device": "d0"})
+    run.emu.add_session("iscsi", TARGETS[0], INITIATORS[0])
+    args = {"target": TARGETS[0], "group": "g0", "lun": 0, "device": "d1"}
+    check, real = run("scst_lun", args, check=True), run("scst_lun", args)
+    assert check["failed"] and real["failed"] and check["msg"] == real["msg"], (check["msg"], real["msg"])
+    assert "initiators are logged in" in real["msg"]
+
+
 def test_an_initiator_named_mgmt_is_refused(run):
     """'mgmt' is the management file beside the initiators: added, it would never read back."""
     run("scst_target", {"name": TARGETS[0]})
