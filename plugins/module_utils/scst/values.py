@@ -358,6 +358,10 @@ def free_text(field, value, *, max_len):
     text = _text(field, value)
     if "\n" in text or "\r" in text or "\x00" in text:
         raise ValidationError(field, "must be a single line", value)
+    if any(char in _CONF_CHARS for char in text):
+        # checked here, before any write: the save after the writes would fail
+        raise ValidationError(field, "must not contain '\"', '{' or '}' (scst.conf has no way to write "
+                                     "them, so the value could not be persisted)", value)
     if len(text.encode("utf-8")) > max_len:
         raise ValidationError(field, "must be at most %d bytes" % max_len, value)
     return text

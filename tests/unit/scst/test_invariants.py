@@ -719,6 +719,19 @@ def test_text_attributes_with_outer_blanks_are_refused(run, tmp_path, module, ar
     assert "must not start or end with blanks" in result["msg"]
 
 
+@pytest.mark.parametrize("module, args, field", [
+    ("scst_config", {"config": {"attributes": {"cluster_name": "{"}}}, "config.attributes.cluster_name"),
+    ("scst_device", {"name": "d0", "handler": "vdisk_nullio", "attributes": {"prod_id": 'a"b'}}, "attributes.prod_id"),
+    ("scst_target", {"name": TARGETS[0], "attributes": {"alias": "x}"}}, "attributes.alias"),
+])
+def test_values_scst_conf_cannot_hold_are_refused_before_any_write(run, tmp_path, module, args, field):
+    """'"', '{' and '}' have no escape in scst.conf: scst_config wrote cluster_name, then failed to save."""
+    args = dict(args, config_file=str(tmp_path / "scst.conf")) if module == "scst_config" else args
+    result = run(module, args)
+    assert result["failed"] and run.writes == [] and result["field"] == field, result
+    assert "scst.conf has no way to write them" in result["msg"]
+
+
 @pytest.mark.parametrize("groups", [{}, {"g1": {"initiators": []}}], ids=["deleted", "kept without it"])
 def test_purge_does_not_move_an_initiator_out_of_a_group_it_leaves(run, tmp_path, groups):
     """With purge, an initiator listed for g0 but sitting in g1, which purge deletes or empties of it
