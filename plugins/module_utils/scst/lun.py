@@ -89,6 +89,7 @@ def plan_lun_set(live, request, *, check_mode=False):
                               lun=number, sessions=sessions)
 
     seen = set()
+    references = []
     for lun in request.luns:
         if lun.number in seen:
             raise ValidationError("lun", "LUN %d is listed twice for %s" % (lun.number, label))
@@ -105,12 +106,8 @@ def plan_lun_set(live, request, *, check_mode=False):
         effective_ro = lun.read_only or device_read_only(live, lun.device)
         replace = have is not None and (have.device != lun.device or have.read_only != effective_ro)
         if replace:
-            # before the device check: check mode, which assumes a missing
-            # device, then refuses for the same reason as the real run
             refuse_if_in_use("replace", lun.number)
-        require_reference(outcome, live.known_device(lun.device),
-                          "device %s (LUN %d of %s) does not exist" % (lun.device, lun.number, label),
-                          check_mode=check_mode)
+        references.append(lun)
         after[lun.number] = {"device": lun.device, "read_only": effective_ro}
         params = " read_only=1" if lun.read_only else ""
         fresh = True
@@ -129,6 +126,12 @@ def plan_lun_set(live, request, *, check_mode=False):
             refuse_if_in_use("delete", number)
             outcome.plan.add("remove_lun", mgmt, "del %d" % number, "delete LUN %d of %s" % (number, label))
             after.pop(number, None)
+    # devices checked after every session refusal of the set: check mode, which
+    # assumes a missing device, then refuses for the same reason as the real run
+    for lun in references:
+        require_reference(outcome, live.known_device(lun.device),
+                          "device %s (LUN %d of %s) does not exist" % (lun.device, lun.number, label),
+                          check_mode=check_mode)
     outcome.before, outcome.after = before, after
     return outcome
 

@@ -760,10 +760,13 @@ def test_replacing_a_lun_in_use_with_a_missing_device_fails_alike_in_check_mode(
     run("scst_group", {"target": TARGETS[0], "name": "g0", "initiators": [INITIATORS[0]]})
     run("scst_lun", {"target": TARGETS[0], "group": "g0", "lun": 0, "device": "d0"})
     run.emu.add_session("iscsi", TARGETS[0], INITIATORS[0])
-    args = {"target": TARGETS[0], "group": "g0", "lun": 0, "device": "d1"}
-    check, real = run("scst_lun", args, check=True), run("scst_lun", args)
-    assert check["failed"] and real["failed"] and check["msg"] == real["msg"], (check["msg"], real["msg"])
-    assert "initiators are logged in" in real["msg"]
+    for module, args in (("scst_lun", {"target": TARGETS[0], "group": "g0", "lun": 0, "device": "d1"}),
+                         # the missing device on another LUN of the set, listed first
+                         ("scst_group", {"target": TARGETS[0], "name": "g0", "luns": [
+                             {"lun": 1, "device": "d2"}, {"lun": 0, "device": "d9"}]})):
+        check, real = run(module, args, check=True), run(module, args)
+        assert check["failed"] and real["failed"] and check["msg"] == real["msg"], (check["msg"], real["msg"])
+        assert "initiators are logged in" in real["msg"] and run.writes == []
 
 
 def test_an_initiator_named_mgmt_is_refused(run):
