@@ -100,7 +100,14 @@ def _check_characters(field, text, value, *, conf=True):
         if category == "Cf":
             raise ValidationError(field, "must not contain invisible formatting characters such as U+%04X "
                                          "(two different names would look the same)" % ord(char), value)
-    if conf and any(char in _CONF_CHARS for char in text):
+    if conf:
+        _refuse_unsaveable(field, text, value)
+
+
+def _refuse_unsaveable(field, text, value):
+    """Characters scst.conf has no escape for: refused before any write, since
+    the save after the writes would fail."""
+    if any(char in _CONF_CHARS for char in text):
         raise ValidationError(field, "must not contain '\"', '{' or '}' (scst.conf has no way to write "
                                      "them, so the configuration could not be saved)", value)
 
@@ -358,10 +365,7 @@ def free_text(field, value, *, max_len):
     text = _text(field, value)
     if "\n" in text or "\r" in text or "\x00" in text:
         raise ValidationError(field, "must be a single line", value)
-    if any(char in _CONF_CHARS for char in text):
-        # checked here, before any write: the save after the writes would fail
-        raise ValidationError(field, "must not contain '\"', '{' or '}' (scst.conf has no way to write "
-                                     "them, so the value could not be persisted)", value)
+    _refuse_unsaveable(field, text, value)
     if len(text.encode("utf-8")) > max_len:
         raise ValidationError(field, "must be at most %d bytes" % max_len, value)
     return text

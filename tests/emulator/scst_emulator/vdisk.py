@@ -186,8 +186,9 @@ def add_vdisk(emu, handler, cur: Cursor) -> None:
     emu.register_device(dev)
 
 
-def open_backing(emu, dev: Device, thin_requested: bool = False) -> None:
-    """Open/size the backing store of a fileio/blockio device (attach)."""
+def open_backing(emu, dev: Device, thin_requested: bool = False, resize: bool = True) -> None:
+    """Open the backing store of a fileio/blockio device (attach) and, with
+    ``resize``, take its size."""
     a = dev.attrs
     backing = emu.config.backing
     if dev.handler not in FB:
@@ -208,7 +209,8 @@ def open_backing(emu, dev: Device, thin_requested: bool = False) -> None:
         a["thin_provisioned"] = 0      # forced back, but stays a key attribute
     # ``size`` is the backing store's size in bytes as SCST shows it (file_size,
     # not rounded to the block size: only the block count is).
-    a["size"] = size
+    if resize:
+        a["size"] = size
 
 
 # ------------------------------------------------------------ attributes --
@@ -271,12 +273,8 @@ def _store_active(emu, dev, name, data):
         # and, for one created inactive, on its first activation (the pending
         # re-examination); a later activation opens the new file but keeps the
         # size (resync_size reads it again)
-        size = dev.attrs["size"]
-        open_backing(emu, dev)
-        if dev.reexam_pending:
-            dev.reexam_pending = False
-        else:
-            dev.attrs["size"] = size
+        open_backing(emu, dev, resize=dev.reexam_pending)
+        dev.reexam_pending = False
     dev.attrs["active"] = v
 
 
