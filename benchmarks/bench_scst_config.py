@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Scale benchmark of scst_config on the SCST sysfs emulator.
 
 Measures, for a configuration of 1,000 devices, 1,000 LUNs, 100 targets,
@@ -149,7 +149,7 @@ def measure(mode, config, *, with_loop):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--json", default=os.path.join(ROOT, "tests", "output", "bench_scst_config.json"))
     parser.add_argument("--skip-fuse", action="store_true", help="in-process figures only")
     parser.add_argument("--quick", action="store_true", help="a tenth of the size (smoke run)")

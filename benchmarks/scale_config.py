@@ -23,7 +23,7 @@ def san(*, devices=1000, luns=1000, targets=100, groups=100, initiators=500):
         if group:
             target_map[target]["groups"][group]["initiators"].append(
                 "iqn.2026-11.com.example:host%04d" % i)
-    sets = [(t, g) for t, g in group_names] or [(n, None) for n in names]
+    sets = list(group_names) or [(n, None) for n in names]
     for i in range(luns):
         target, group = sets[i % len(sets)]
         where = target_map[target]["groups"][group] if group else target_map[target]

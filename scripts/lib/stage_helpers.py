@@ -3,10 +3,11 @@
 """Small helpers used by scripts/test (run with the .venv interpreter).
 
 Sub-commands:
-  sanity-files ROOT          NUL-separated list of files that make up the
-                             collection content for ansible-test sanity: git
-                             tracked and untracked-but-not-ignored files minus
-                             galaxy.yml build_ignore patterns.
+  sanity-files ROOT          NUL-separated list of files that ansible-test
+                             sanity checks: every git tracked and
+                             untracked-but-not-ignored file (tests/, benchmarks/,
+                             scripts/ included, as when ansible-test runs at the
+                             repository root), minus ALWAYS_EXCLUDED.
   sanity-ignores ROOT        print entries of tests/sanity/ignore-*.txt, exit 1
                              when there is any.
   get-pip-cache              print the path where ansible-test looks for its
@@ -15,28 +16,20 @@ Sub-commands:
                              summed over pytest junit XML files.
 """
 
-import fnmatch
 import glob
 import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-import yaml
 
 # Never part of the content handed to ansible-test, whatever galaxy.yml says.
 ALWAYS_EXCLUDED = ('.git', '.venv', '.collections', '.cache', '.ansible', 'tests/output')
 
 
-def _excluded(path, patterns):
+def _excluded(path):
     parts = path.split('/')
-    prefixes = ['/'.join(parts[:i]) for i in range(1, len(parts) + 1)]
-    for prefix in prefixes:
-        if prefix in ALWAYS_EXCLUDED:
-            return True
-        if any(fnmatch.fnmatch(prefix, pattern) for pattern in patterns):
-            return True
-    return False
+    return any('/'.join(parts[:i]) in ALWAYS_EXCLUDED for i in range(1, len(parts) + 1))
 
 
 def _candidate_files(root):
@@ -55,12 +48,12 @@ def _candidate_files(root):
 
 
 def sanity_files(root):
-    """Write the NUL-separated file list for the sanity copy to stdout."""
-    with open(os.path.join(root, 'galaxy.yml'), encoding='utf-8') as handle:
-        galaxy = yaml.safe_load(handle) or {}
-    patterns = [p.rstrip('/') for p in (galaxy.get('build_ignore') or [])]
+    """Write the NUL-separated file list for the sanity copy to stdout.
+
+    galaxy.yml build_ignore does not apply: contributors and CI actions run
+    ansible-test at the repository root, over every file git knows."""
     for path in _candidate_files(root):
-        if _excluded(path, patterns) or path.endswith(('.pyc', '.retry')):
+        if _excluded(path) or path.endswith(('.pyc', '.retry')):
             continue
         if not os.path.lexists(os.path.join(root, path)):
             continue

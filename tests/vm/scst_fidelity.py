@@ -888,7 +888,7 @@ def diff_data(a, b, path="", labels=("collection", "scstadmin")):
         return out
     if a != b:
         return ["%s: %s file %s, %s file %s" % (path or "(top)", labels[0], json.dumps(a, sort_keys=True),
-                                               labels[1], json.dumps(b, sort_keys=True))]
+                                                labels[1], json.dumps(b, sort_keys=True))]
     return []
 
 
@@ -986,7 +986,7 @@ def _verdict(title, problems, report):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="scst_fidelity", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="scst_fidelity", description=__doc__.split("\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="apply the sequence to a real SCST (in the guest) and dump it")
     run.add_argument("--root", default=SYSFS_ROOT)
