@@ -155,7 +155,7 @@ sessions:
   sample: 1
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver, DeviceWaiter
@@ -250,7 +250,7 @@ def describe(devices: list) -> list:
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     udevadm = module.get_bin_path("udevadm")

@@ -162,7 +162,7 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, DiscoveryRequest, Initiator
@@ -248,7 +248,7 @@ def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) ->
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     initiator = Initiator(iscsiadm=iscsiadm)

@@ -173,7 +173,7 @@ sessions:
       elements: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
@@ -221,7 +221,7 @@ def gather(*, initiator: Initiator, resolver: DeviceResolver, node_settings: boo
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     try:

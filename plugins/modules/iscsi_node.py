@@ -196,7 +196,7 @@ actions:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.common.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, Initiator, NodeRequest
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SECRET_SETTINGS, Portal, mask_settings
@@ -271,7 +271,7 @@ def settings_secrets(params):
 
 
 def main():
-    module = SecretHidingModule(argument_spec=argument_spec(), supports_check_mode=True, secrets=settings_secrets)
+    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True, secrets=settings_secrets)
     iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
                         binary=module.get_bin_path("iscsiadm", required=True))
     initiator = Initiator(iscsiadm=iscsiadm)

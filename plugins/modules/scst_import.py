@@ -174,7 +174,7 @@ else:
         def increase_indent(self, flow=False, indentless=False):
             return super().increase_indent(flow, False)
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import parse_scst_conf
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
@@ -275,7 +275,7 @@ def run(params, *, check_mode, diff, hide=lambda secrets: None):
 
 
 def main():
-    module = AnsibleModule(
+    module = CollectionModule(
         argument_spec=dict(
             src=dict(type="path"),
             format=dict(type="str", choices=["scst", "ietd", "tgt"], default="scst"),

@@ -125,7 +125,7 @@ scst_yaml:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import (
     read_configuration,
@@ -139,7 +139,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import comm
 def main():
     argument_spec = common_argument_spec()
     argument_spec.update(as_yaml=dict(type="bool", default=False))
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = CollectionModule(argument_spec=argument_spec, supports_check_mode=True)
     try:
         sysfs = open_sysfs(module.params)
         sysfs.require_loaded()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.hidden import SecretHidingModule
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import find_secrets
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
@@ -94,7 +94,7 @@ def scst_module(options):
     own ``options``, check mode, nested secrets hidden."""
     argument_spec = common_argument_spec()
     argument_spec.update(options)
-    return SecretHidingModule(argument_spec=argument_spec, supports_check_mode=True, secrets=find_secrets)
+    return CollectionModule(argument_spec=argument_spec, supports_check_mode=True, secrets=find_secrets)
 
 
 def run_planner(module, make_planner, *, make_after=None, describe=None, predict=None):
