@@ -13,10 +13,15 @@ import json
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.scst.iscsi.plugins.modules import iscsi_node
 
+
+# ansible-core 2.21 returns `invocation` only when asked (older lines always
+# return it and refuse the argument): the secrets must stay hidden when asked.
+INJECT_INVOCATION = {"_ansible_inject_invocation": True} if "inject_invocation" in PASS_VARS else {}
 SECRET = "@settings-secret-4242@"
 
 
@@ -29,7 +34,7 @@ def test_a_secret_in_settings_is_hidden(monkeypatch, name):
     monkeypatch.setattr(basic.AnsibleModule, "get_bin_path", lambda self, arg, required=False, opt_dirs=None:
                         "/usr/sbin/iscsiadm")
     args = {"target": "iqn.2026-11.test.lab:tgt1", "portal": "192.168.77.10", "settings": {name: SECRET},
-            "_ansible_verbosity": 3}
+            "_ansible_verbosity": 3, **INJECT_INVOCATION}
     out = io.StringIO()
     with patch_module_args(args), contextlib.redirect_stdout(out), pytest.raises(SystemExit):
         iscsi_node.main()

@@ -111,12 +111,12 @@ def test_secrets_read_from_the_source_are_registered_as_no_log_values(run, tmp_p
     """Besides masking them itself, the module tells Ansible to scrub the secrets it read."""
     modules = []
 
-    class Recording(scst_import.AnsibleModule):
+    class Recording(scst_import.CollectionModule):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             modules.append(self)
 
-    monkeypatch.setattr(scst_import, "AnsibleModule", Recording)
+    monkeypatch.setattr(scst_import, "CollectionModule", Recording)
     result = _import(run, tmp_path, "ietd", GOOD_IETD)
     assert not result["failed"]
     assert "joe-secret-0001" in modules[0].no_log_values

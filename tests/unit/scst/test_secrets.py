@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common.parameters import PASS_VARS
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import sysfs as sysfs_mod
@@ -32,6 +33,10 @@ from scst_unit_support import TGT
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
 EMULATOR_DIR = Path(__file__).resolve().parents[2] / "emulator"
+
+# ansible-core 2.21 returns `invocation` only when asked (older lines always
+# return it and refuse the argument): the secrets must stay hidden when asked.
+INJECT_INVOCATION = {"_ansible_inject_invocation": True} if "inject_invocation" in PASS_VARS else {}
 SECRETS = ("@discovery-secret-91@", "@host-secret-000042@", "@mutual-secret-7777@")
 CONFIG = {
     "handlers": {"vdisk_nullio": {"devices": {"null1": {}}}},
@@ -60,7 +65,7 @@ def fixture_module_run(emu, monkeypatch, tmp_path):
     monkeypatch.setattr(basic.AnsibleModule, "_log_to_syslog", lambda self, msg: logged.append(msg))
 
     def run(module, args, *, check=False, diff=True):
-        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, _ansible_verbosity=3)
+        args = dict(args, _ansible_check_mode=check, _ansible_diff=diff, _ansible_verbosity=3, **INJECT_INVOCATION)
         args.setdefault("sysfs_root", str(tmp_path / "scst_tgt"))
         mod = importlib.import_module("ansible_collections.scst.iscsi.plugins.modules." + module)
         out = io.StringIO()
@@ -152,6 +157,10 @@ def ansible_environment(tmp_path):
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_DEPRECATION_WARNINGS": "0",
         "ANSIBLE_LOCALHOST_WARNING": "0",
+        # ansible-core 2.21 leaves `invocation` out of results unless asked;
+        # the secrets must stay hidden when an operator asks (older lines
+        # always inject it and ignore the variable).
+        "ANSIBLE_INJECT_INVOCATION": "1",
         "PYTHONPATH": str(EMULATOR_DIR),
     })
     env.pop("ANSIBLE_CONFIG", None)
