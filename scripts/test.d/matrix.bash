@@ -63,7 +63,9 @@ matrix_venv() {
 }
 
 # Run stage_unit and stage_sanity inside the virtualenv of one row; print
-# "unit-detail<TAB>sanity-detail<TAB>status".
+# "unit-detail<TAB>sanity-detail<TAB>status". The subshell keeps the row's
+# PATH, OUTPUT and PYTEST_ARGS (read by the stage functions) from leaking.
+# shellcheck disable=SC2030,SC2034
 matrix_run_row() {
     local line="$1" version="$2" venv="$ROOT/.cache/matrix/$1"
     (
@@ -104,6 +106,7 @@ stage_matrix() {
         rows+=("$(printf '| %s | %s | %s | %s | %s |' "$line" "$version" \
             "$(cut -f2 <<<"$result")" "$(cut -f1 <<<"$result")" "${result##*$'\t'}")")
     done <"$MATRIX_FILE"
+    # shellcheck disable=SC2031 # OUTPUT is the run's own here, not a row's
     {
         printf '| ansible-core | Python | sanity | unit | result |\n|---|---|---|---|---|\n'
         printf '%s\n' "${rows[@]}"
