@@ -10,6 +10,7 @@
 #  2. tarball: git fails, the tarball of the ref is fetched and used
 #  3. both fail: exit non-zero, the SCST_SOURCE message, nothing left in the cache
 #  4. SCST_SOURCE set: used as before, nothing fetched
+#  5. a remote that hangs: the time limit ends the fetch, Ctrl-C the script
 set -euo pipefail
 
 for tool in git curl; do
@@ -151,4 +152,47 @@ run given-tarball "$copy" SCST_SOURCE="$served/scst.tar.gz" SCST_LAB_TARBALL_URL
 [[ ! -e $copy/.cache/scst-source ]] || fail "SCST_SOURCE set: something was fetched"
 [[ $err != *fetching* ]] || fail "SCST_SOURCE set: fetching"
 
-echo "san-lab source: git (shallow, cached, full clone), tarball, both failing and SCST_SOURCE set all behave"
+# --- 5. a remote that hangs -------------------------------------------------------
+# git's remote answers nothing (an ext:: helper that sleeps; the trap ends it):
+# the time limit ends the fetch, and Ctrl-C ends the script at once.
+printf '#!/bin/sh\necho $$ >>"%s/hang.pids"\nexec sleep 60\n' "$work" >"$work/hang-remote"
+chmod +x "$work/hang-remote"
+trap '[[ -z $server_pid ]] || kill "$server_pid" 2>/dev/null || true
+      [[ ! -f $work/hang.pids ]] || xargs kill <"$work/hang.pids" 2>/dev/null || true' EXIT
+hang=(SCST_LAB_GIT_URL="ext::$work/hang-remote" GIT_ALLOW_PROTOCOL=ext SCST_LAB_TARBALL_URL="$base/missing.tar.gz")
+copy=$(make_copy hang)
+started=$SECONDS
+run hang "$copy" SCST_LAB_FETCH_TIMEOUT=2 "${hang[@]}"
+((rc != 0)) || fail "hang: exit 0"
+grep -q "^  git ext::$work/hang-remote: no answer within 2 s" "$work/hang.err" || fail "hang: the time limit did not end the fetch"
+[[ $err != *"cloning the whole repository"* ]] || fail "hang: a clone was tried after the fetch timed out"
+((SECONDS - started < 20)) || fail "hang: took $((SECONDS - started)) s"
+[[ -z $(ls -A "$copy/.cache/scst-source") ]] || fail "hang: left in the cache"
+
+# Ctrl-C is SIGINT to the foreground process group. A background job of this
+# shell would ignore SIGINT, so python starts the script in a group of its own.
+copy=$(make_copy interrupt)
+env "${hang[@]}" python3 - "$copy/scripts/san-lab" "$work/interrupt.err" <<'PY' || fail "interrupt: Ctrl-C did not stop the fetch"
+import os, signal, subprocess, sys, time
+script, err = sys.argv[1:]
+p = subprocess.Popen([script, "source"], start_new_session=True, stdin=subprocess.DEVNULL,
+                     stdout=subprocess.DEVNULL, stderr=open(err, "w"),
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+deadline = time.time() + 10
+while "with git from" not in open(err).read() and time.time() < deadline:
+    time.sleep(0.1)
+time.sleep(1)
+os.killpg(p.pid, signal.SIGINT)
+started = time.time()
+try:
+    rc = p.wait(timeout=10)
+except subprocess.TimeoutExpired:
+    os.killpg(p.pid, signal.SIGKILL)
+    p.wait()
+    sys.exit("still running 10 s after SIGINT")
+print("--- interrupt: exit %d, %.1f s after SIGINT" % (rc, time.time() - started))
+sys.exit(0 if rc != 0 and time.time() - started < 5 else 1)
+PY
+[[ -z $(ls -A "$copy/.cache/scst-source") ]] || fail "interrupt: left in the cache: $(ls -A "$copy/.cache/scst-source")"
+
+echo "san-lab source: git (shallow, cached, full clone), tarball, both failing, SCST_SOURCE set, a hanging remote (time limit, Ctrl-C) all behave"
