@@ -33,6 +33,26 @@ step scst_chap "{\"target\": \"$T\", \"direction\": \"outgoing\", \"username\": 
 step scst_chap "{\"username\": \"discovery\", \"password\": \"$PW1\"}"
 step scst_driver '{"enabled": true}'
 step scst_target "{\"name\": \"$T\", \"enabled\": true}"
+# ALUA: a device group with this node's target group and the peer's, made
+# through the mount as scst_config would; scst_alua switches one group's state
+DG="$EMU_ROOT/device_groups"
+printf 'create vols\n' >"$DG/mgmt"
+printf 'add disk1\n' >"$DG/vols/devices/mgmt"
+printf 'create node_a\n' >"$DG/vols/target_groups/mgmt"
+printf 'create node_b\n' >"$DG/vols/target_groups/mgmt"
+printf 'add %s\n' "$T" >"$DG/vols/target_groups/node_a/mgmt"
+step scst.iscsi.scst_alua '{"device_group": "vols", "target_group": "node_a", "state": "unavailable"}'
+step scst.iscsi.scst_alua '{"device_group": "vols", "target_group": "node_b", "state": "standby", "preferred": true}'
+test "$(head -n1 "$DG/vols/target_groups/node_a/state")" = unavailable
+python "$F/adhoc.py" scst.iscsi.scst_alua '{"device_group": "nosuch", "target_group": "node_a", "state": "active"}' \
+    >"$TEST_TMPDIR/alua-bad.json" || true
+python - "$TEST_TMPDIR/alua-bad.json" <<'PY'
+import json, sys
+result = json.load(open(sys.argv[1]))
+assert result["failed"] and result["msg"].startswith("device_group: no device group nosuch"), result
+assert not result.get("changed"), result
+print("ok scst_alua refuses an unknown device group")
+PY
 # the fully qualified name works as well
 step scst.iscsi.scst_lun "{\"target\": \"$T\", \"lun\": 1, \"device\": \"disk1\"}"
 step scst_lun "{\"target\": \"$T\", \"lun\": 1, \"state\": \"absent\"}"
