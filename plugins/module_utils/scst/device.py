@@ -162,6 +162,7 @@ def plan_device(live, request, *, check_mode=False):
                              "del_device %s" % request.name, "delete device %s" % request.name)
         return outcome
     if not exists:
+        _check_new_size(request)
         outcome.before = {}
         outcome.after = request.shape(dict(request.attributes), request.filename)
         _plan_create(outcome.plan, request, advertised)
@@ -171,6 +172,7 @@ def plan_device(live, request, *, check_mode=False):
             raise ScstError("device %s exists with handler %s, not %s; set recreate: true to "
                             "re-create it (its LUN mappings are restored)"
                             % (request.name, handler, request.handler), device=request.name)
+        _check_new_size(request)
         outcome.before = {"name": request.name, "handler": handler}
         outcome.after = request.shape(dict(request.attributes), request.filename)
         _plan_recreate(live, outcome.plan, request, advertised, old_handler=handler)
@@ -251,6 +253,21 @@ def _plan_existing(live, request, outcome, advertised):
     return outcome
 
 
+def _store_name(request):
+    return "backing file" if request.handler == catalog.FILEIO else "block device"
+
+
+def _check_new_size(request):
+    """A device (re-)created takes the whole backing store: a wanted size must be its size."""
+    if request.wanted_size is None or request.filename is None:
+        return
+    backing = backing_size(request.filename)
+    if backing is not None and backing != request.wanted_size:
+        raise ValidationError(request.size_field, "%d bytes, but the %s %s holds %d bytes; a new device takes "
+                              "the size of its backing store (grow or shrink the store first)"
+                              % (request.wanted_size, _store_name(request), request.filename, backing))
+
+
 def _number_attr(live, name, attr):
     current = live.device_attr(name, attr)
     try:
@@ -279,7 +296,7 @@ def _plan_resize(live, request, outcome, filename_before):
         return False        # a new backing file: its size is read when it is opened
     path = filename_before if request.filename is None else request.filename
     backing = backing_size(path) if path else None
-    store = "backing file" if request.handler == catalog.FILEIO else "block device"
+    store = _store_name(request)
     wanted = request.wanted_size
     if wanted is not None and backing is not None and wanted > backing:
         raise ValidationError(request.size_field, "%d bytes is more than the %s %s holds (%d bytes); grow the %s "
@@ -290,7 +307,8 @@ def _plan_resize(live, request, outcome, filename_before):
                                   "bytes; SCST does not shrink a device in place (initiators would lose the "
                                   "data past the new end): shrink the %s and set recreate: true to re-create "
                                   "the device" % (wanted, live_size, store))
-        outcome.extra["size"]["after"] = backing if backing is not None else wanted
+        _check_new_size(request)    # else the next run would re-create it again
+        outcome.extra["size"]["after"] = wanted
         return True
     active = live.device_attr(request.name, "active")
     if backing is None or (active is not None and active.value.strip() != "1"):

@@ -134,3 +134,26 @@ def test_scst_config_resyncs_a_grown_file_and_predicts_it(run, disk, tmp_path):
     assert check["diff"] == real["diff"]
     assert _size(run) == 100 * MIB
     assert run("scst_config", options)["changed"] is False
+
+
+def test_a_new_device_takes_the_whole_store_so_a_wanted_size_must_match(run, tmp_path):
+    path = tmp_path / "new.img"
+    path.write_bytes(b"")
+    _grow(path, 16 * MIB)
+    args = {"name": "new1", "handler": "vdisk_fileio", "filename": str(path)}
+    for size_mb in (8, 32):
+        result = run("scst_device", dict(args, attributes={"size_mb": size_mb}))
+        assert result["failed"] and result["msg"] == (
+            "attributes.size_mb: %d bytes, but the backing file %s holds %d bytes; a new device takes the size "
+            "of its backing store (grow or shrink the store first)" % (size_mb * MIB, path, 16 * MIB))
+        assert run.emu.write_log == [] and "new1" not in run.emu.state.devices
+    created = run("scst_device", dict(args, attributes={"size_mb": 16}))
+    assert not created["failed"] and run.emu.state.devices["new1"].attrs["size"] == 16 * MIB
+
+
+def test_recreate_to_shrink_needs_the_store_shrunk_first(run, disk):
+    _path, args = disk
+    result = run("scst_device", dict(args, attributes={"size_mb": 32}, recreate=True))
+    assert result["failed"] and result["msg"].startswith(
+        "attributes.size_mb: 33554432 bytes, but the backing file %s holds 67108864 bytes" % _path)
+    assert run.emu.write_log == [] and _size(run) == 64 * MIB
