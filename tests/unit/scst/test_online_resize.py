@@ -133,8 +133,10 @@ def test_scst_config_resyncs_a_grown_file_and_predicts_it(run, disk, tmp_path):
     assert planned(check) == planned(real) == [("devices/disk1/resync_size", "1")]
     # the size follows the backing store: not configuration, so the configuration diff is empty
     assert check["diff"] == real["diff"] and real["diff"]["before"] == real["diff"]["after"]
+    assert check["resized"] == real["resized"] == {"disk1": {"before": 64 * MIB, "after": 100 * MIB}}
     assert _size(run) == 100 * MIB
-    assert run("scst_config", options)["changed"] is False
+    again = run("scst_config", options)
+    assert again["changed"] is False and "resized" not in again
 
 
 def test_a_new_device_takes_the_whole_store_so_a_wanted_size_must_match(run, tmp_path):
