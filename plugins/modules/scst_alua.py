@@ -11,9 +11,9 @@ short_description: Switch the ALUA state of one SCST target group on this node
 version_added: 0.1.0
 description:
   - Sets the ALUA access state, and optionally the preferred flag, of one target group of an
-    existing ALUA device group, for failover runbooks and setups without a cluster manager:
-    the node giving up the volumes goes to V(unavailable) or V(standby), the node taking them
-    over goes to V(active).
+    existing ALUA device group, for failover runbooks and setups without a cluster manager. The
+    node giving up the volumes goes to V(unavailable) or V(standby), the node taking them over
+    goes to V(active).
   - Each attribute that differs is one write to SCST; initiators see the new state at their next
     command (SCST reports an ALUA state change as a unit attention). A state change is not
     destructive, so it needs no force, also while initiators are logged in.
@@ -65,40 +65,37 @@ EXAMPLES = r"""
     state: active
     preferred: true
 
-# A failover runbook: node A gives up the volumes, then node B takes them over.
-# The same device group exists on both nodes, each with a target group of its own
-# and the other node's targets as a remote target group.
-- name: Fail the volumes over from node A to node B
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: Node A stops serving I/O
-      scst.iscsi.scst_alua:
-        device_group: vols
-        target_group: node_a
-        state: unavailable
-      delegate_to: san-a.example.com
+# A failover runbook, run from the control node: node A gives up the volumes,
+# then node B takes them over. The device group vols exists on both nodes, with a
+# target group of its own (node_a, node_b) and the other node's targets as a
+# remote target group, so each node announces both states.
+- name: Node A stops serving I/O
+  scst.iscsi.scst_alua:
+    device_group: vols
+    target_group: node_a
+    state: unavailable
+  delegate_to: san-a.example.com
 
-    - name: Node A announces node B as the active path
-      scst.iscsi.scst_alua:
-        device_group: vols
-        target_group: node_b
-        state: active
-      delegate_to: san-a.example.com
+- name: Node A announces node B as the active path
+  scst.iscsi.scst_alua:
+    device_group: vols
+    target_group: node_b
+    state: active
+  delegate_to: san-a.example.com
 
-    - name: Node B serves I/O
-      scst.iscsi.scst_alua:
-        device_group: vols
-        target_group: node_b
-        state: active
-      delegate_to: san-b.example.com
+- name: Node B serves I/O
+  scst.iscsi.scst_alua:
+    device_group: vols
+    target_group: node_b
+    state: active
+  delegate_to: san-b.example.com
 
-    - name: Node B announces node A as unavailable
-      scst.iscsi.scst_alua:
-        device_group: vols
-        target_group: node_a
-        state: unavailable
-      delegate_to: san-b.example.com
+- name: Node B announces node A as unavailable
+  scst.iscsi.scst_alua:
+    device_group: vols
+    target_group: node_a
+    state: unavailable
+  delegate_to: san-b.example.com
 """
 
 RETURN = r"""

@@ -80,7 +80,6 @@ def _number(attr):
 # -- the request ---------------------------------------------------------------
 
 
-
 def _id(field, value):
     return v.integer(field, value if value is not None else 0, minimum=0, maximum=ID_MAX)
 

@@ -315,8 +315,8 @@ def _plan_resize(live, request, outcome, filename_before):
         return False
     if backing > live_size:
         outcome.plan.add("device_attr", join("devices", request.name, "resync_size"), "1",
-                         "grow device %s from %d to %d bytes (its %s grew)" % (request.name, live_size, backing,
-                                                                             store))
+                         "grow device %s from %d to %d bytes (its %s grew)"
+                         % (request.name, live_size, backing, store))
         outcome.extra["size"]["after"] = backing
     elif backing < live_size:
         outcome.plan.warnings.append("the %s %s of device %s (%d bytes) is smaller than the device (%d bytes); "

@@ -54,8 +54,8 @@ def test_a_grown_file_is_one_resync_write_and_the_size_follows(run, disk):
     assert real["_writes"] == planned(check) and real["size"] == check["size"]
     assert _size(run) == 96 * MIB
     again = run("scst_device", args)
-    assert again["changed"] is False and again["_writes"] == [] and again["size"] == {"before": 96 * MIB,
-                                                                                       "after": 96 * MIB}
+    assert again["changed"] is False and again["_writes"] == []
+    assert again["size"] == {"before": 96 * MIB, "after": 96 * MIB}
 
 
 def test_resize_needs_no_force_while_initiators_are_logged_in(run, disk):
@@ -78,8 +78,8 @@ def test_a_wanted_size_that_fits_the_grown_file(run, disk):
 
 
 @pytest.mark.parametrize("attributes,field,rule", [
-    ({"size_mb": 32}, "attributes.size_mb", "33554432 bytes is less than the device's current size of 67108864 "
-                                           "bytes; SCST does not shrink a device in place"),
+    ({"size_mb": 32}, "attributes.size_mb",
+     "33554432 bytes is less than the device's current size of 67108864 bytes; SCST does not shrink a device in place"),
     ({"size": 32 * MIB}, "attributes.size", "is less than the device's current size"),
     ({"size_mb": 65}, "attributes.size_mb", "68157440 bytes is more than the backing file"),
     ({"size_mb": "1e3"}, "attributes.size_mb", "must be a plain decimal integer"),
