@@ -136,6 +136,15 @@ def identity_config(config, volumes):
     return result
 
 
+def volumes_error(config, volumes):
+    """The first rule ``scst_target_volumes`` breaks, in words naming the field; empty when none."""
+    try:
+        _check_volumes(config, volumes)
+    except AnsibleFilterError as exc:
+        return exc.message
+    return ""
+
+
 def _canonical(name, value):
     spec = catalog.DEVICE_ATTRS.get(name)
     if isinstance(value, bool):
@@ -258,6 +267,24 @@ def ha_mismatches(layouts):
     return problems
 
 
+def group_mismatches(hostvars, hosts):
+    """``ha_mismatches`` of the HA group's ``hosts``, from ``hostvars``: the layout a host of this
+    run computed (the fact ``__scst_target_ha_layout``), else the one of the configuration in its
+    inventory (a host outside the run), else none (the host is left out)."""
+    found = {}
+    for host in hosts:
+        own = hostvars[host]
+        layout = own.get("__scst_target_ha_layout")
+        config = own.get("scst_target_config")
+        if layout is None and config is not None:
+            try:
+                layout = ha_layout(config, own.get("scst_target_volumes") or {})
+            except AnsibleFilterError as exc:
+                raise AnsibleFilterError("%s (inventory of %s)" % (exc.message, host)) from None
+        found[host] = layout
+    return ha_mismatches(found)
+
+
 def _port_id_mismatches(layouts, hosts):
     """A remote member's rel_tgt_id must be the one its own node pins on the target, and one
     relative port id names one target in the whole group."""
@@ -299,4 +326,6 @@ class FilterModule(object):
             "scst_identity_config": identity_config,
             "scst_ha_layout": ha_layout,
             "scst_ha_mismatches": ha_mismatches,
+            "scst_ha_group_mismatches": group_mismatches,
+            "scst_volumes_error": volumes_error,
         }

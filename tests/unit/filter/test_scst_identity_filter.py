@@ -203,6 +203,31 @@ def test_host_without_layout_is_left_out():
     assert ident.ha_mismatches(layouts) == []
 
 
+def test_group_hosts_outside_the_run_are_compared_from_their_inventory():
+    """The fact of a host of the run, else its inventory's configuration, else left out."""
+    cfg_b = config()
+    hostvars = {
+        "node-a": {"__scst_target_ha_layout": ident.ha_layout(config(), {"data0": "vol-0"})},
+        "node-b": {"scst_target_config": cfg_b, "scst_target_volumes": {"data0": "vol-9"}},
+        "node-c": {},
+    }
+    problems = ident.group_mismatches(hostvars, ["node-a", "node-b", "node-c"])
+    assert problems[0] == "volume data0: volume_id differs: vol-0 on node-a; vol-9 on node-b"
+    hostvars["node-b"]["scst_target_volumes"] = {"data0": "vol-0"}
+    assert ident.group_mismatches(hostvars, ["node-a", "node-b", "node-c"]) == []
+    hostvars["node-b"]["scst_target_volumes"] = {"data0": "a b"}
+    with pytest.raises(AnsibleFilterError) as info:
+        ident.group_mismatches(hostvars, ["node-a", "node-b"])
+    assert str(info.value).startswith("scst_target_volumes.data0: the volume id must be")
+    assert str(info.value).endswith("(inventory of node-b)")
+
+
+def test_volumes_error_is_a_message():
+    assert ident.volumes_error(config(), {"data0": "vol-0"}) == ""
+    assert ident.volumes_error(config(), {"data0": 1}).startswith("scst_target_volumes.data0: the volume id must be")
+
+
 def test_filters_are_registered():
     assert set(ident.FilterModule().filters()) == {
-        "scst_volume_identity", "scst_identity_config", "scst_ha_layout", "scst_ha_mismatches"}
+        "scst_volume_identity", "scst_identity_config", "scst_ha_layout", "scst_ha_mismatches",
+        "scst_ha_group_mismatches", "scst_volumes_error"}
