@@ -162,7 +162,7 @@ def ha_layout(config, volumes):
     ``volumes`` {device: {volume_id, handler, identity}}, ``device_groups`` (ALUA, members by name),
     ``local_targets`` {target: rel_tgt_id or None}, ``remote_targets`` {target: rel_tgt_id}."""
     effective = identity_config(config, volumes)
-    volumes, devices = _check_volumes(config, volumes)
+    volumes = _check_volumes(config, volumes)[0]
     effective_devices = _devices(effective)
     layout = {"volumes": {}, "device_groups": {}, "local_targets": {}, "remote_targets": {}}
     for device, volume_id in sorted(volumes.items()):
