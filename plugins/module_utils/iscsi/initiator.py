@@ -304,6 +304,12 @@ def _diff_view(current: dict, desired: dict, changes: dict) -> tuple:
     return before, after
 
 
+def _found_through(record: dict, portal) -> bool:
+    """Whether a node record was discovered through this discovery portal."""
+    return record.get("node.discovery_address") == portal.address and \
+        record.get("node.discovery_port") == str(portal.port)
+
+
 class Initiator:
     """The initiator host as iscsiadm shows it."""
 
@@ -461,11 +467,9 @@ class Initiator:
     def _sessions_discovered_through(self, portal) -> list:
         in_use = []
         for session in self.sessions():
-            record = self.node_record(target=session.target, portal=session.portal)
-            if record is None:
-                continue
-            if record.get("node.discovery_address") == portal.address and \
-                    record.get("node.discovery_port") == str(portal.port):
+            # All records of the target portal (one per iface): any of them may be the session's.
+            records = self.iscsiadm.show_node(target=session.target, portal=session.portal)
+            if any(_found_through(record, portal) for record in records):
                 in_use.append("{0} at {1}".format(session.target, session.portal))
         return in_use
 
@@ -492,9 +496,8 @@ class Initiator:
             for key, node in existing.items():
                 if key in found_keys or key in running:
                     continue
-                record = self.node_record(target=node.target, portal=node.portal, iface=request.iface)
-                if record and record.get("node.discovery_address") == request.portal.address and \
-                        record.get("node.discovery_port") == str(request.portal.port):
+                records = self.iscsiadm.show_node(target=node.target, portal=node.portal, iface=request.iface)
+                if any(_found_through(record, request.portal) for record in records):
                     removed.append(node)
         return found, added, removed
 

@@ -308,3 +308,16 @@ def test_info_lists_each_record_once_with_its_own_login_state(run_module, iscsia
     result, failed = run_module(iscsi_info, {})
     assert not failed, result
     assert [(node["iface"], node["logged_in"]) for node in result["nodes"]] == [("path0", True), ("path1", False)]
+
+
+def test_discovery_absent_sees_a_logged_in_record_among_the_records_of_several_ifaces(run_module, iscsiadm_fake):
+    record = fixture_text("node_record_new.txt")
+    two_records = record.replace("= default", "= path0", 1) + record.replace("= default", "= path1", 1)
+    iscsiadm_fake.on(*DISC, "-o", "show", "-S", out=fixture_text("discovery_record_st.txt"))
+    iscsiadm_fake.on("-m", "session", out="tcp: [1] 192.168.77.10:3260,1 {0} (non-flash)\n".format(TARGET))
+    iscsiadm_fake.on("-m", "node", "-T", TARGET, "-p", "192.168.77.10:3260", "-o", "show", out=two_records)
+    result, failed = run_module(iscsi_discovery, {"portal": "192.168.77.10", "state": "absent"})
+    assert failed
+    assert result["msg"].startswith("state: absent deletes the discovery record")
+    assert "logged in: {0} at 192.168.77.10:3260".format(TARGET) in result["msg"]
+    assert iscsiadm_fake.writes() == []

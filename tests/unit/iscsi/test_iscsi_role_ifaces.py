@@ -95,6 +95,9 @@ def test_role_logs_in_once_per_iface_and_removes_a_path_with_its_iface(tmp_path)
     # Records of both paths, none of the iface default, and the other target purged.
     assert sorted(state["nodes"]) == [TARGET + "|" + PORTAL + "|path0", TARGET + "|" + PORTAL + "|path1"]
     assert all(record["node.startup"] == "automatic" for record in state["nodes"].values())
+    discoveries = [call for call in state["calls"] if "--discover" in call and "nonpersistent" not in call]
+    assert sorted(call[call.index("-I") + 1] for call in discoveries if "-I" in call) == ["path0", "path1"]
+    assert all("-I" in call for call in discoveries)
 
     changed, _output = lab.run(two_paths())
     assert changed == 0, "second run changed something"
