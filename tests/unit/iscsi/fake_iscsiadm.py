@@ -146,8 +146,8 @@ def node_cmd(state, opts, out):
             and ("iface" not in opts or split_key(key)[2] == opts["iface"])]
     if "new" in opts["ops"]:
         iface = opts.get("iface", "default")
-        state["nodes"][node_key(target, portal, iface)] = new_node(target, -1, portal, discovered=False,
-                                                                    iface=iface)
+        record = new_node(target, -1, portal, discovered=False, iface=iface)
+        state["nodes"][node_key(target, portal, iface)] = record
         out.append("New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if={2}] {0},-1 {1}] added".format(
             portal.replace(":", ","), target, iface))
         return
