@@ -95,6 +95,11 @@ class FakeCommands:
     def __init__(self):
         self.answers = {}
         self.calls = []
+        self.iscsiadm_effects = {}  # iscsiadm argument tuple -> what the call does to the fake sysfs
+
+    def after_iscsiadm(self, *args, effect):
+        self.iscsiadm_effects[tuple(args)] = effect
+        return self
 
     def on(self, *argv, rc: int = 0, out: str = "", err: str = "", effect=None):
         self.answers.setdefault(tuple(argv), []).append((rc, out, err, effect))
@@ -121,7 +126,11 @@ def route_commands(monkeypatch, iscsiadm_fake, fake: FakeCommands, binaries=("mu
 
     def run_command(self, args, **kwargs):
         if str(args[0]).endswith("iscsiadm"):
-            return iscsiadm_fake(list(args), environ_update=kwargs.get("environ_update"))
+            answer = iscsiadm_fake(list(args), environ_update=kwargs.get("environ_update"))
+            effect = fake.iscsiadm_effects.get(tuple(str(arg) for arg in args[1:]))
+            if effect is not None and answer[0] == 0:
+                effect()
+            return answer
         return fake(list(args))
 
     def get_bin_path(self, arg, required=False, opt_dirs=None):
