@@ -52,16 +52,16 @@ options:
     description:
       - An allow-list - when not empty only these WWIDs become maps (C(blacklist) of every WWID, and these
         in C(blacklist_exceptions)). This applies to every multipath device of the host, not only SCST's.
-      - A WWID as C(multipath -ll) or the C(wwid) of M(scst.iscsi.iscsi_devices) shows it, for example
-        C(36001405c1e5d0a4b4f2b8e9a0c1d2e3f); letters, digits and C(_ . : , + = @ -), at most 127 bytes.
+      - "A WWID as C(multipath -ll) or the C(wwid) of M(scst.iscsi.iscsi_devices) shows it, for example
+        C(36001405c1e5d0a4b4f2b8e9a0c1d2e3f) - ASCII letters, digits and C(_ . : , + = @ -), at most 127 bytes."
     type: list
     elements: str
     default: []
   aliases:
     description:
       - Names of maps - C(/dev/mapper/ALIAS) instead of C(/dev/mapper/WWID).
-      - An alias starts with a letter or digit and holds letters, digits and C(_ . : + = @ -), at most
-        127 bytes; each WWID and each alias at most once; with O(wwids), every WWID here must be in it.
+      - "An alias starts with a letter or digit and holds ASCII letters, digits and C(_ . : + = @ -), at most
+        127 bytes; each WWID and each alias at most once; with O(wwids), every WWID here must be in it."
     type: list
     elements: dict
     default: []

@@ -210,29 +210,55 @@ def test_bad_requests_name_the_field_and_write_nothing(run_module, commands, sys
         assert not os.path.exists(os.path.dirname(conf)) and commands.calls == []
 
 
+# A valid-looking name with one hostile character inside, names around the length limit,
+# and arbitrary text.
+GOOD_NAME = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:,+=@-]{0,40}", fullmatch=True)
+HOSTILE_CHAR = st.sampled_from(list("/ \t\n\x00\"'#!{}\\,\u00e9\u200b\u0661\r"))
 HOSTILE = st.one_of(
+    st.builds(lambda head, char, tail: head + char + tail, GOOD_NAME, HOSTILE_CHAR,
+              st.text(alphabet=st.sampled_from(list("aZ09_.:,+=@-")), max_size=20)),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.:,+=@-]{120,135}", fullmatch=True),
     st.text(min_size=0, max_size=200),
     st.sampled_from(["", ".", "..", "../x", "a/b", "a b", "a\nb", "a\x00b", "a\tb", '"', "'a'", "a#b", "a!b",
                      "{", "}", "\u00e9", "\u200ba", "a" * 127, "a" * 128, "-a", "\\x41", "mpath-1"]),
 )
+SAFE_WWID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:,+=@-]*")
+SAFE_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+=@-]*")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(alias=HOSTILE, wwid=HOSTILE)
-def test_every_alias_and_wwid_is_refused_or_safe_in_the_file(alias, wwid):
-    """A value either fails naming its field, or is one plain word of ASCII that device-mapper keeps
-    as it is, fits its buffer, and sits inside one quoted value on one line of the file."""
-    request = multipath_utils.MultipathConfig(wwids=[wwid], aliases=[{"wwid": wwid, "alias": alias}])
+def assert_one_quoted_value_per_line(text):
+    for line in text.splitlines():
+        assert line.count('"') in (0, 2), line
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wwid=HOSTILE)
+def test_every_wwid_is_refused_or_safe_in_the_file(wwid):
+    """A WWID either fails naming its field, or is one plain ASCII word that fits multipath's buffer."""
+    for request, field in ((multipath_utils.MultipathConfig(wwids=[wwid]), "wwids[0]"),
+                           (multipath_utils.MultipathConfig(aliases=[{"wwid": wwid, "alias": "data0"}]),
+                            "aliases[0].wwid")):
+        try:
+            config = request.validate()
+        except ValidationError as exc:
+            assert exc.field == field
+            continue
+        assert SAFE_WWID.fullmatch(wwid) and len(wwid.encode("utf-8")) <= 127
+        assert_one_quoted_value_per_line(config.render())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(alias=HOSTILE)
+def test_every_alias_is_refused_or_safe_in_the_file(alias):
+    """An alias either fails naming its field, or is a name device-mapper keeps as it is (no
+    mangling in /dev/mapper), fits DM_NAME_LEN, and sits in one quoted value on one line."""
+    request = multipath_utils.MultipathConfig(aliases=[{"wwid": WWID_DATA, "alias": alias}])
     try:
         config = request.validate()
     except ValidationError as exc:
-        assert exc.field in ("wwids[0]", "aliases[0].wwid", "aliases[0].alias"), exc.field
+        assert exc.field == "aliases[0].alias"
         return
-    for value in (alias, wwid):
-        assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:,+=@-]*", value) and len(value) <= 127
-        assert value not in (".", "..")
-    assert re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.:+=@-]*", alias)
+    assert SAFE_ALIAS.fullmatch(alias) and len(alias.encode("utf-8")) <= 127 and alias not in (".", "..")
     text = config.render()
     assert "\t\talias \"{0}\"\n".format(alias) in text
-    for line in text.splitlines():
-        assert line.count('"') in (0, 2), line
+    assert_one_quoted_value_per_line(text)

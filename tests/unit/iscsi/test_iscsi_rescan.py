@@ -111,8 +111,7 @@ def test_a_failed_read_capacity_names_the_device(run_module, iscsiadm_fake, comm
     assert failed and result["msg"].startswith("READ CAPACITY of sda failed (sg_readcap exit 15)")
 
 
-def test_a_lun_smaller_after_the_rescan_is_an_error_and_nothing_is_resized(run_module, iscsiadm_fake, commands,
-                                                                             host):
+def test_a_lun_smaller_after_the_rescan_is_an_error(run_module, iscsiadm_fake, commands, host):
     iscsiadm_fake.on("-m", "session", "-r", "3", "--rescan", out=RESCANNED.format(3))
     iscsiadm_fake.on("-m", "session", "-r", "4", "--rescan", out=RESCANNED.format(4))
     commands.after_iscsiadm("-m", "session", "-r", "3", "--rescan", effect=grow(host, "sdb", size=GIB // 2))
@@ -157,3 +156,12 @@ def test_a_map_name_multipathd_would_split_is_refused(run_module, iscsiadm_fake,
     result, failed = run_module(iscsi_rescan, {"target": TARGET})
     assert failed and result["msg"] == "map name 'data 0' cannot be passed to multipathd safely"
     assert commands.calls == []
+
+
+def test_a_map_name_multipathd_would_split_is_refused_in_check_mode_too(run_module, iscsiadm_fake, commands, host,
+                                                                        tmp_path):
+    (tmp_path / "sys" / "block" / "dm-0" / "dm" / "name").write_text("data 0\n")
+    for name, size in (("sda", 2 * GIB), ("sdb", GIB), ("sdc", 2 * GIB), ("sdd", GIB)):
+        commands.on("sg_readcap", "--brief", "--readonly", "/dev/" + name, out=readcap(size))
+    result, failed = run_module(iscsi_rescan, {"target": TARGET}, check_mode=True)
+    assert failed and result["msg"] == "map name 'data 0' cannot be passed to multipathd safely"
