@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.common import plan as common_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, MASK_CHANGED
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import NodeNotFoundError
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import IscsiadmError, NodeNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
     BUILTIN_IFACES,
     IFACE_TRANSPORTS,
@@ -334,7 +334,14 @@ class Initiator:
 
     def node_record(self, *, target: str, portal, iface=None, secrets: bool = False):
         """The record of a target at a portal, or None. Several records (ifaces) need ``iface``."""
-        records = self.iscsiadm.show_node(target=target, portal=portal, iface=iface, secrets=secrets)
+        try:
+            records = self.iscsiadm.show_node(target=target, portal=portal, iface=iface, secrets=secrets)
+        except IscsiadmError:
+            # iscsiadm fails the lookup ("Could not read iface info", exit 3) when the iface does
+            # not exist yet (check mode before the role creates it): then there is no record either.
+            if iface and iface != "default" and self.iscsiadm.show_iface(name=iface) is None:
+                return None
+            raise
         if not records:
             return None
         if len(records) > 1:

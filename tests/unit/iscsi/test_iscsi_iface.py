@@ -321,3 +321,23 @@ def test_discovery_absent_sees_a_logged_in_record_among_the_records_of_several_i
     assert result["msg"].startswith("state: absent deletes the discovery record")
     assert "logged in: {0} at 192.168.77.10:3260".format(TARGET) in result["msg"]
     assert iscsiadm_fake.writes() == []
+
+
+def test_node_record_of_an_iface_still_to_create_is_absent():
+    """Check mode before the role creates an iface: the record reads as absent.
+
+    Real iscsiadm fails ``-m node -I NAME -o show`` with exit 3 ("Could not
+    read iface info") when the iface does not exist; the lookup then asks for
+    the iface and, finding none, answers "no record" instead of failing.
+    """
+    calls = []
+
+    def run(argv):
+        calls.append(argv)
+        if argv[1:3] == ["-m", "iface"]:
+            return 6, "", "iscsiadm: Could not read iface path0 (6)\n"
+        return 3, "", "iscsiadm: Could not read iface info for path0.\n"
+
+    initiator = Initiator(iscsiadm=Iscsiadm(run_command=run))
+    assert initiator.node_record(target=TARGET, portal="192.168.77.10", iface="path0") is None
+    assert calls[-1][1:3] == ["-m", "iface"]
