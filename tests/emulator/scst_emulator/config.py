@@ -109,7 +109,7 @@ class BackingStore:
             except OSError as exc:
                 fail(exc.errno or ENOENT, f"opening {path} failed")
             if stat.S_ISBLK(st.st_mode):
-                return "block", self.default_bdev_size
+                return "block", _block_device_size(path, self.default_bdev_size)
             if stat.S_ISDIR(st.st_mode):
                 return "dir", 0
             if stat.S_ISREG(st.st_mode):
@@ -118,6 +118,18 @@ class BackingStore:
         kind = self._guess_kind(path)
         size = self.default_bdev_size if kind == "block" else self.default_file_size
         return kind, size
+
+
+def _block_device_size(path: str, fallback: int) -> int:
+    """The size of a real block device, as SCST reads it (fallback when it cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return fallback
+    try:
+        return os.lseek(fd, 0, os.SEEK_END)
+    finally:
+        os.close(fd)
 
 
 @dataclass
