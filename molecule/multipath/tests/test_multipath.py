@@ -79,7 +79,10 @@ def wait_for(what, timeout, probe):
 
 
 def test_map_with_alias_and_wwid(initiator, lab):
+    """The map has the alias the role was given for the LUN's WWID."""
     mpath = the_map(initiator, lab)
+    # LIO's NAA WWID of a unit serial: 36001405 and the serial's first 25 hex digits.
+    assert lab["lab_lun_wwid"] == "36001405" + re.sub("[^0-9a-f]", "", lab["lab_lun_serial"])[:25]
     assert mpath["uuid"] == lab["lab_lun_wwid"]
     assert initiator.file(mapper(lab)).linked_to == f"/dev/{mpath['sysfs']}"
     size = int(initiator.check_output("blockdev --getsize64 %s", mapper(lab)))
