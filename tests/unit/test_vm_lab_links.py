@@ -135,6 +135,10 @@ def receive(sock, timeout=3.0):
         return None
 
 
+def port(sock):
+    return sock.getsockname()[1]
+
+
 def test_hubs_repeat_frames_on_their_own_link(lab):
     """The lab's two hub processes: separate ports, frames only among their link's guests."""
     bound = []
@@ -147,7 +151,6 @@ def test_hubs_repeat_frames_on_their_own_link(lab):
 
     two_a, two_b, one_a = udp(), udp(), udp()
     two_a_eth2, two_b_eth2 = udp(), udp()
-    port = lambda s: s.getsockname()[1]  # noqa: E731
     state = {"guests": {
         "a": dict(guest_state(1, "192.168.77.10/24", 2),
                   link_port=port(two_a), link2_port=port(two_a_eth2)),

@@ -166,10 +166,10 @@ def failover(initiator, target, lab):  # pylint: disable=too-many-locals
         f"path {cut} active again", PATH_BACK_TIMEOUT,
         lambda: path_states(initiator, lab).get(cut) == "active/ready/running",
     )
-    rc_text, _seconds = wait_for(
-        "the write to end", WRITE_TIMEOUT,
-        lambda: initiator.run("cat /run/lab-write.rc").stdout.strip(),
-    )
+    def write_exit_status():
+        return initiator.run("cat /run/lab-write.rc").stdout.strip()
+
+    rc_text, _seconds = wait_for("the write to end", WRITE_TIMEOUT, write_exit_status)
     write_wall = time.monotonic() - write_started
     dd_report = initiator.check_output("cat /run/lab-write.err")
     initiator.check_output("echo 3 >/proc/sys/vm/drop_caches")
