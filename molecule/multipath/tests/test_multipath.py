@@ -166,6 +166,7 @@ def failover(initiator, target, lab):  # pylint: disable=too-many-locals
         f"path {cut} active again", PATH_BACK_TIMEOUT,
         lambda: path_states(initiator, lab).get(cut) == "active/ready/running",
     )
+
     def write_exit_status():
         return initiator.run("cat /run/lab-write.rc").stdout.strip()
 
