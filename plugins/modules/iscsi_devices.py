@@ -13,6 +13,9 @@ description:
     C(/dev/disk/by-path) link, running C(udevadm settle) between looks, and returns both names per LUN.
   - With O(rescan), rescans the sessions first (C(iscsiadm -m session -r SID --rescan)) and reports
     C(changed) only when new disks appeared. In check mode no rescan runs.
+  - For each disk held by a dm-multipath map, returns the map (name, C(/dev/mapper) node, size and paths with
+    their state and session) and the map's WWID; O(min_paths) waits until each LUN has that many paths
+    running.
   - Reads only, unless O(rescan) is set.
 author:
   - scst.iscsi contributors (@scst-iscsi)
@@ -59,6 +62,15 @@ options:
         appeared.
     type: bool
     default: false
+  min_paths:
+    description:
+      - Wait until each disk of the selected sessions has at least this many paths in SCSI state C(running)
+        (C(/sys/block/sdX/device/state)), counting the paths of the dm-multipath map that holds it; a disk no
+        map holds is one path. V(2) or more therefore also waits for multipathd to make the map.
+      - When the time runs out the module fails and lists each LUN with its paths and their states.
+      - V(0) does not wait for paths.
+    type: int
+    default: 0
 notes:
   - A disk is ready when iscsiadm reports it attached, its C(/dev) node exists and a C(/dev/disk/by-path)
     link points at it. A logical unit that the scan listed but that has no block device yet holds up the
@@ -143,6 +155,55 @@ devices:
       description: SCSI peripheral device type from sysfs (0 is a disk); null when sysfs does not tell.
       type: int
       sample: 0
+    wwid:
+      description:
+        - WWID of the LUN as multipath names it - the map's when a map holds the disk, else made from the
+          identifier the kernel read (C(/sys/block/sdX/device/wwid)); null when there is none.
+        - Use it in O(scst.iscsi.iscsi_multipath#module:wwids) and O(scst.iscsi.iscsi_multipath#module:aliases).
+      type: str
+      sample: 2613863313635372d
+    multipath:
+      description: The dm-multipath map that holds the disk; null when none does.
+      type: dict
+      contains:
+        name:
+          description: Map name (alias, or WWID).
+          type: str
+          sample: data0
+        dm:
+          description: Kernel name of the map.
+          type: str
+          sample: dm-0
+        mapper:
+          description: Device node of the map; use it rather than a path's C(/dev/sdX).
+          type: str
+          sample: /dev/mapper/data0
+        size_bytes:
+          description: Size of the map.
+          type: int
+          sample: 2147483648
+        paths:
+          description: Every path of the map, from any session.
+          type: list
+          elements: dict
+          contains:
+            device:
+              description: Kernel name of the path.
+              type: str
+              sample: sdd
+            state:
+              description: SCSI device state (C(running), C(offline), C(blocked), C(transport-offline)).
+              type: str
+              sample: running
+            target:
+              description: Target of the path's session; null when the path is not an iSCSI session's.
+              type: str
+            portal:
+              description: Portal of the path's session.
+              type: str
+            iface:
+              description: open-iscsi iface of the path's session.
+              type: str
 new_devices:
   description: With O(rescan), the disks that appeared during this task. Same elements as RV(devices).
   returned: always
@@ -158,7 +219,11 @@ sessions:
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver, DeviceWaiter
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import (
+    DeviceResolver,
+    DeviceWaiter,
+    multipath_entry,
+)
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
     C_LOCALE,
@@ -177,6 +242,7 @@ def argument_spec():
         min_devices=dict(type="int", default=1),
         luns=dict(type="list", elements="int"),
         rescan=dict(type="bool", default=False),
+        min_paths=dict(type="int", default=0),
     )
 
 
@@ -190,12 +256,13 @@ def selector(*, target, portal):
     return select
 
 
-def flatten(sessions: list) -> list:
+def flatten(snapshot, resolver) -> list:
     devices = []
-    for session in sessions:
+    for session in snapshot.sessions:
         for device in session.devices:
             entry = dict(target=session.target, portal=str(session.portal), sid=session.sid)
             entry.update(device.dump())
+            entry["wwid"], entry["multipath"] = multipath_entry(snapshot, resolver, device.name)
             devices.append(entry)
     return devices
 
@@ -209,7 +276,7 @@ def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: b
     portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
     if params["port"] is not None and portal is None:
         raise ValidationError("port", "needs portal")
-    for option in ("wait_timeout", "min_devices"):
+    for option in ("wait_timeout", "min_devices", "min_paths"):
         if params[option] < 0:
             raise ValidationError(option, "must not be negative", params[option])
     select = selector(target=target, portal=portal)
@@ -222,23 +289,24 @@ def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: b
                 portal=str(portal) if portal else None)
         return False, dict(devices=[], new_devices=[], sessions=0), notes
 
-    before = flatten(waiter.snapshot(select)) if params["rescan"] else []
+    before = flatten(waiter.snapshot(select), waiter.resolver) if params["rescan"] else []
     if params["rescan"]:
         if check_mode:
             notes.append("check mode: sessions were not rescanned")
         else:
             for session in sessions:
                 iscsiadm.rescan_session(sid=session.sid)
-    if params["wait_timeout"] > 0:
+    if params["wait_timeout"] > 0 or params["min_paths"] > 0:
         current = waiter.wait(select=select, timeout=params["wait_timeout"],
-                              min_devices=params["min_devices"], luns=params["luns"])
+                              min_devices=params["min_devices"], luns=params["luns"],
+                              min_paths=params["min_paths"])
     else:
         current = waiter.snapshot(select)
-    devices = flatten(current)
+    devices = flatten(current, waiter.resolver)
     known = {(device["sid"], device["hctl"], device["name"]) for device in before}
     new_devices = [device for device in devices if params["rescan"] and device["name"]
                    and (device["sid"], device["hctl"], device["name"]) not in known]
-    result = dict(devices=devices, new_devices=new_devices, sessions=len(current))
+    result = dict(devices=devices, new_devices=new_devices, sessions=len(current.sessions))
     if params["rescan"]:
         result["diff"] = {"before": {"devices": describe(before)}, "after": {"devices": describe(devices)}}
     return bool(new_devices), result, notes

@@ -65,6 +65,14 @@ options:
         session are kept (iscsiadm refuses to delete them).
     type: bool
     default: false
+  iface:
+    description:
+      - Discover through this open-iscsi iface (see M(scst.iscsi.iscsi_iface)); the records it adds are
+        bound to this iface only, and RV(added) counts the records of this iface.
+      - Without it, open-iscsi binds new records to every tcp iface it has (or to C(default) when it has none).
+      - The discovery record itself is shared by all ifaces.
+      - At most 64 bytes, without blanks, control characters or C(/), not C(.) or C(..).
+    type: str
 seealso:
   - module: scst.iscsi.iscsi_node
   - module: scst.iscsi.iscsi_info
@@ -91,6 +99,11 @@ EXAMPLES = r"""
   scst.iscsi.iscsi_discovery:
     portal: 192.168.77.10
     prune: true
+
+- name: Discover through the iface bound to the second storage NIC
+  scst.iscsi.iscsi_discovery:
+    portal: 192.168.77.10
+    iface: path1
 
 - name: Remove the discovery record (and the node records found through it)
   scst.iscsi.iscsi_discovery:
@@ -137,6 +150,10 @@ targets:
       description: Target portal group tag.
       type: int
       sample: 1
+    iface:
+      description: The iface the record is bound to; only in RV(added) and RV(removed) with O(iface).
+      type: str
+      sample: path0
 added:
   description: Node records the discovery created (would create, in check mode). Same elements as RV(targets).
   returned: always
@@ -183,6 +200,7 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         discover=dict(type="bool", default=True),
         prune=dict(type="bool", default=False),
+        iface=dict(type="str"),
         chap_username=dict(type="str"),
         chap_password=dict(type="str", no_log=True),
         chap_username_in=dict(type="str"),
@@ -202,6 +220,7 @@ def build_request(params: dict) -> DiscoveryRequest:
                   check=params["chap_secret_check"]),
         discover=params["discover"] and params["state"] == "present",
         prune=params["prune"],
+        iface=params["iface"],
     )
 
 
@@ -220,9 +239,9 @@ def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) ->
             else:
                 targets, added, removed = preview
     else:
-        before = {node.key(): node for node in initiator.node_refs()}
+        before = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
         outcome = initiator.apply(plan)
-        after = {node.key(): node for node in initiator.node_refs()}
+        after = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
         targets = outcome.get("found")
         added = [node for key, node in after.items() if key not in before]
         removed = [node for key, node in before.items() if key not in after]

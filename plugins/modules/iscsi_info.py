@@ -135,7 +135,7 @@ nodes:
       description: Portal the record was discovered through; empty for static records.
       type: str
     logged_in:
-      description: Whether a session to this target at this portal exists.
+      description: Whether a session to this target at this portal through this record's iface exists.
       type: bool
     settings:
       description: Every setting of the record, secrets masked. Only with O(node_settings).
@@ -191,9 +191,16 @@ def argument_spec():
 def gather(*, initiator: Initiator, resolver: DeviceResolver, node_settings: bool) -> dict:
     iscsiadm = initiator.iscsiadm
     sessions = resolver.resolve(iscsiadm.session_tree())
-    logged_in = {session.key() for session in sessions}
+    # Per iface: two ifaces give two records (and sessions) for one target and portal.
+    logged_in = {session.key() + (session.iface,) for session in sessions}
     nodes = []
+    seen = set()
     for ref in iscsiadm.list_nodes():
+        # The flat list has a line per record, so a target portal with several ifaces comes
+        # several times; show_node answers all of its records at once.
+        if ref.key() in seen:
+            continue
+        seen.add(ref.key())
         for record in iscsiadm.show_node(target=ref.target, portal=ref.portal):
             record = mask_settings(record)
             node = ref.dump()
@@ -206,7 +213,7 @@ def gather(*, initiator: Initiator, resolver: DeviceResolver, node_settings: boo
                 chap_username_in=record.get("node.session.auth.username_in", ""),
                 chap_password_in_set=bool(record.get("node.session.auth.password_in")),
                 discovery_address=record.get("node.discovery_address", ""),
-                logged_in=ref.key() in logged_in,
+                logged_in=ref.key() + (record.get("iface.iscsi_ifacename"),) in logged_in,
             )
             if node_settings:
                 node["settings"] = record

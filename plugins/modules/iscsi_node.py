@@ -247,14 +247,14 @@ def outcome(initiator: Initiator, request: NodeRequest, plan, *, check_mode: boo
             current = initiator.node_record(target=request.target, portal=request.portal, iface=request.iface)
             record = mask_settings(current or {})
             record.update(plan.after["record"])
-        session = initiator.session_for(target=request.target, portal=request.portal)
+        session = initiator.session_for(target=request.target, portal=request.portal, iface=request.iface)
         logged_in = plan.after["logged_in"]
         sid = session.sid if session is not None and logged_in and not any(
             step.action == "logout" for step in plan.steps) else None
     else:
         current = initiator.node_record(target=request.target, portal=request.portal, iface=request.iface)
         record = mask_settings(current) if current is not None else None
-        session = initiator.session_for(target=request.target, portal=request.portal)
+        session = initiator.session_for(target=request.target, portal=request.portal, iface=request.iface)
         logged_in = session is not None
         sid = session.sid if session is not None else None
     return dict(target=request.target, portal=str(request.portal), logged_in=logged_in, sid=sid,

@@ -20,6 +20,9 @@ description:
   - Safe mode - deleting or re-creating anything that logged-in initiators use is refused unless
     O(force=true); the error lists every object in the way with its sessions, and nothing is
     written.
+  - Online resize - a vdisk_fileio or vdisk_blockio device whose backing file or block device has
+    grown is told so with one C(resync_size) write and takes the new size while in use (RV(resized)).
+    The size of these devices follows the backing store and is not part of the configuration.
   - After a change, and whenever the file differs from the running configuration, the running
     configuration is written to O(config_file) (atomically, mode C(0600), in the grammar
     C(scstadmin) reads) so that C(scst.service) restores it at boot.
@@ -187,6 +190,13 @@ plan:
       description: The change in words.
       type: str
       sample: create vdisk_blockio device db1
+resized:
+  description:
+    - Devices whose backing store grew and that SCST was told to take the new size (online resize),
+      by name, with the size in bytes before and after.
+  returned: when a device was (or in check mode would be) resized
+  type: dict
+  sample: {disk1: {before: 107374182400, after: 214748364800}}
 persisted:
   description: Whether O(config_file) was (or in check mode would be) rewritten.
   returned: always

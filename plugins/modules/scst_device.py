@@ -20,6 +20,10 @@ description:
   - Changing the backing file of a fileio or blockio device deactivates it for a moment; like
     deletion and re-creation, it is refused while initiators are logged in to a LUN of the device,
     unless O(force=true).
+  - Online resize. The size of a fileio or blockio device is that of its backing store. When the
+    file or block device has grown (C(truncate), C(lvextend)), the module tells SCST with one write
+    of the device's C(resync_size) and the device takes the new size while in use (initiators get
+    a capacity-changed unit attention); no force is needed. A device is never shrunk in place.
 author:
   - scst.iscsi maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -67,6 +71,10 @@ options:
       - Booleans may be given as true/false or 0/1. Numbers are written in decimal.
       - Only the attributes listed here are managed; others keep their current value.
       - Each handler accepts only the attributes it has; others fail with the list of allowed names.
+      - For V(vdisk_fileio) and V(vdisk_blockio), C(size) (bytes) or C(size_mb) (MiB) is the wanted
+        size, checked and never written. It must fit in the backing store (grow the file or the
+        logical volume first) and must not be below the device's current size, unless
+        O(recreate=true), which re-creates the device at the size of its (shrunk) backing store.
     type: dict
   recreate:
     description:
@@ -121,6 +129,14 @@ EXAMPLES = r"""
       blocksize: 512
     recreate: true
 
+- name: Grow a file-backed disk in use after the file was extended to 200 GiB
+  scst.iscsi.scst_device:
+    name: disk1
+    handler: vdisk_fileio
+    filename: /srv/scst/disk1.img
+    attributes:
+      size_mb: 204800
+
 - name: Export a local tape drive through pass-through
   scst.iscsi.scst_device:
     name: "3:0:0:0"
@@ -153,6 +169,21 @@ plan:
       description: The change in words.
       type: str
       sample: create vdisk_fileio device disk1
+size:
+  description:
+    - The size of a vdisk_fileio or vdisk_blockio device that exists, in bytes, before and after the
+      run (in check mode, after the writes a real run would make).
+  returned: when the device is a fileio or blockio device that exists
+  type: dict
+  contains:
+    before:
+      description: Size in bytes before the run.
+      type: int
+      sample: 107374182400
+    after:
+      description: Size in bytes after the run.
+      type: int
+      sample: 214748364800
 diff:
   description: The device before and after (managed attributes only), in diff mode.
   returned: when diff mode is on

@@ -11,21 +11,27 @@ Check mode is planning without applying.
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass, field
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.common import plan as common_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import MASK, MASK_CHANGED
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import NodeNotFoundError
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import IscsiadmError, NodeNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
+    BUILTIN_IFACES,
+    IFACE_TRANSPORTS,
+    NET_ROOT,
     NODE_KEY_SETTINGS,
     SECRET_SETTINGS,
+    NodeRef,
     Portal,
     mask_settings,
     parse_initiator_file,
     validate_iface,
     validate_iscsi_name,
+    validate_netdev,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import values as scst_values
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ValidationError as ScstValidationError
@@ -217,8 +223,11 @@ class DiscoveryRequest:
     chap: Chap = field(default_factory=Chap)
     discover: bool = True
     prune: bool = False
+    iface: str | None = None
 
     def validate(self) -> None:
+        if self.iface is not None:
+            validate_iface(self.iface)
         if self.kind not in ("sendtargets", "isns"):
             raise ValidationError("type", "must be sendtargets or isns", self.kind)
         if self.state not in ("present", "absent"):
@@ -232,6 +241,46 @@ class DiscoveryRequest:
 
     def desired_settings(self) -> dict:
         return self.chap.settings("discovery.sendtargets.auth")
+
+
+@dataclass
+class IfaceRequest:
+    """An open-iscsi iface bound to a network interface by name."""
+
+    name: str
+    netdev: str | None = None
+    transport: str = "tcp"
+    state: str = "present"
+
+    def validate(self, *, net_root: str = NET_ROOT) -> None:
+        validate_iface(self.name, field_name="name")
+        if self.name in BUILTIN_IFACES:
+            raise ValidationError("name", "{0!r} is built into open-iscsi and cannot be created, changed or "
+                                          "deleted; choose another name".format(self.name))
+        if self.state not in ("present", "absent"):
+            raise ValidationError("state", "must be present or absent", self.state)
+        if self.transport not in IFACE_TRANSPORTS:
+            raise ValidationError("transport", "must be one of " + ", ".join(IFACE_TRANSPORTS), self.transport)
+        if self.state == "absent":
+            return
+        if self.netdev is None:
+            raise ValidationError("netdev", "is required with state=present (the network interface the iface "
+                                            "is bound to, such as eth1)")
+        validate_netdev(self.netdev)
+        if not os.path.isdir(os.path.join(net_root, self.netdev)):
+            raise ValidationError("netdev", "{0!r} is not a network interface of this host (no {1})".format(
+                self.netdev, os.path.join(net_root, self.netdev)))
+
+    def desired_settings(self) -> dict:
+        return {"iface.transport_name": self.transport, "iface.net_ifacename": self.netdev}
+
+
+# What ``iscsiadm -m iface -I NAME -o new`` writes (iface_setup_defaults): tcp, no binding.
+NEW_IFACE_SETTINGS = {"iface.transport_name": "tcp", "iface.net_ifacename": ""}
+
+
+def _iface_view(iface) -> dict:
+    return {"name": iface.name, "transport": iface.transport, "netdev": iface.netdev}
 
 
 def _masked_change(name: str, current: str, desired: str) -> str:
@@ -255,12 +304,19 @@ def _diff_view(current: dict, desired: dict, changes: dict) -> tuple:
     return before, after
 
 
+def _found_through(record: dict, portal) -> bool:
+    """Whether a node record was discovered through this discovery portal."""
+    return record.get("node.discovery_address") == portal.address and \
+        record.get("node.discovery_port") == str(portal.port)
+
+
 class Initiator:
     """The initiator host as iscsiadm shows it."""
 
-    def __init__(self, *, iscsiadm, initiator_file: str = INITIATOR_FILE):
+    def __init__(self, *, iscsiadm, initiator_file: str = INITIATOR_FILE, net_root: str = NET_ROOT):
         self.iscsiadm = iscsiadm
         self.initiator_file = initiator_file
+        self.net_root = net_root
 
     # -- lookups ---------------------------------------------------------
     def identity(self) -> dict:
@@ -270,12 +326,22 @@ class Initiator:
         except OSError:
             return {"name": None, "alias": None}
 
-    def node_refs(self) -> list:
+    def node_refs(self, *, iface=None) -> list:
+        """Node records; with ``iface``, only those bound to it (each tagged with it)."""
+        if iface:
+            return [node for node in self.iscsiadm.list_node_ifaces() if node.iface == iface]
         return self.iscsiadm.list_nodes()
 
     def node_record(self, *, target: str, portal, iface=None, secrets: bool = False):
         """The record of a target at a portal, or None. Several records (ifaces) need ``iface``."""
-        records = self.iscsiadm.show_node(target=target, portal=portal, iface=iface, secrets=secrets)
+        try:
+            records = self.iscsiadm.show_node(target=target, portal=portal, iface=iface, secrets=secrets)
+        except IscsiadmError:
+            # iscsiadm fails the lookup ("Could not read iface info", exit 3) when the iface does
+            # not exist yet (check mode before the role creates it): then there is no record either.
+            if iface and iface != "default" and self.iscsiadm.show_iface(name=iface) is None:
+                return None
+            raise
         if not records:
             return None
         if len(records) > 1:
@@ -287,9 +353,13 @@ class Initiator:
     def sessions(self) -> list:
         return self.iscsiadm.list_sessions()
 
-    def session_for(self, *, target: str, portal, sessions=None):
-        for session in sessions if sessions is not None else self.sessions():
-            if session.target == target and session.portal == portal:
+    def session_for(self, *, target: str, portal, sessions=None, iface=None):
+        """The session to a target at a portal; with ``iface``, the one through that iface
+        (read from ``-m session -P 1``: the flat list does not say the iface)."""
+        if sessions is None:
+            sessions = self.iscsiadm.session_ifaces() if iface else self.sessions()
+        for session in sessions:
+            if session.target == target and session.portal == portal and (not iface or session.iface == iface):
                 return session
         return None
 
@@ -300,9 +370,9 @@ class Initiator:
     def plan_node(self, request: NodeRequest) -> Plan:
         warnings = request.validate()
         target, portal, iface = request.target, request.portal, request.iface
-        where = "target {0} at portal {1}".format(target, portal)
+        where = "target {0} at portal {1}{2}".format(target, portal, " through iface " + iface if iface else "")
         record = self.node_record(target=target, portal=portal, iface=iface, secrets=True)
-        session = self.session_for(target=target, portal=portal)
+        session = self.session_for(target=target, portal=portal, iface=iface)
         plan = Plan(warnings=warnings)
         desired = request.desired_settings()
 
@@ -393,9 +463,10 @@ class Initiator:
             plan.add("update_discovery", "set {0} = {1} on the {2} record".format(
                 name, shown if shown != "" else "<empty>", where), kind=kind, portal=portal, name=name, value=value)
         if request.discover:
-            plan.add("discover", "discover targets at {0}, adding records only for new target portals{1}".format(
-                where, " and deleting records it no longer returns" if request.prune else ""),
-                kind=kind, portal=portal, prune=request.prune)
+            plan.add("discover", "discover targets at {0}{1}, adding records only for new target portals{2}".format(
+                where, " through iface " + request.iface if request.iface else "",
+                " and deleting records it no longer returns" if request.prune else ""),
+                kind=kind, portal=portal, prune=request.prune, iface=request.iface)
         plan.before = {"record": before if record is not None else None}
         plan.after = {"record": after}
         return plan
@@ -403,11 +474,9 @@ class Initiator:
     def _sessions_discovered_through(self, portal) -> list:
         in_use = []
         for session in self.sessions():
-            record = self.node_record(target=session.target, portal=session.portal)
-            if record is None:
-                continue
-            if record.get("node.discovery_address") == portal.address and \
-                    record.get("node.discovery_port") == str(portal.port):
+            # All records of the target portal (one per iface): any of them may be the session's.
+            records = self.iscsiadm.show_node(target=session.target, portal=session.portal)
+            if any(_found_through(record, portal) for record in records):
                 in_use.append("{0} at {1}".format(session.target, session.portal))
         return in_use
 
@@ -420,21 +489,68 @@ class Initiator:
         """
         if any(step.action in ("new_discovery", "update_discovery") for step in plan.steps):
             return None
-        found = self.iscsiadm.discover(kind=request.kind, portal=request.portal, persist=False)
-        existing = {node.key(): node for node in self.node_refs()}
+        found = self.iscsiadm.discover(kind=request.kind, portal=request.portal, persist=False,
+                                       iface=request.iface)
+        existing = {node.key(): node for node in self.node_refs(iface=request.iface)}
         found_keys = {node.key() for node in found}
         added = [node for node in found if node.key() not in existing]
+        if request.iface:
+            added = [NodeRef(target=node.target, portal=node.portal, tpgt=node.tpgt, iface=request.iface)
+                     for node in added]
         removed = []
         if request.prune:
             running = {session.key() for session in self.sessions()}
             for key, node in existing.items():
                 if key in found_keys or key in running:
                     continue
-                record = self.node_record(target=node.target, portal=node.portal)
-                if record and record.get("node.discovery_address") == request.portal.address and \
-                        record.get("node.discovery_port") == str(request.portal.port):
+                records = self.iscsiadm.show_node(target=node.target, portal=node.portal, iface=request.iface)
+                if any(_found_through(record, request.portal) for record in records):
                     removed.append(node)
         return found, added, removed
+
+    # -- iface planning --------------------------------------------------
+    def plan_iface(self, request: IfaceRequest) -> Plan:
+        """Create, update or delete an iface. Deleting one that a session uses is refused;
+        open-iscsi deletes the node records bound to an iface with it, and the plan says so."""
+        request.validate(net_root=self.net_root)
+        name = request.name
+        current = self.iscsiadm.show_iface(name=name)
+        plan = Plan()
+        plan.before = {"iface": _iface_view(current) if current is not None else None, "node_records": []}
+
+        if request.state == "absent":
+            plan.after = {"iface": None, "node_records": []}
+            if current is None:
+                return plan
+            in_use = ["{0} at {1} (sid {2})".format(session.target, session.portal, session.sid)
+                      for session in self.iscsiadm.session_ifaces() if session.iface == name]
+            if in_use:
+                raise ValidationError("state", "absent deletes iface {0}, but sessions use it: {1}; log out first "
+                                               "(scst.iscsi.iscsi_node login=false iface={0})".format(
+                                                   name, ", ".join(in_use)))
+            records = ["{0} {1}".format(node.portal, node.target) for node in self.node_refs(iface=name)]
+            plan.before["node_records"] = records
+            plan.add("delete_iface", "delete iface {0}{1}".format(
+                name, " and the node records bound to it: " + ", ".join(records) if records else ""), name=name)
+            return plan
+
+        settings = NEW_IFACE_SETTINGS if current is None else {
+            "iface.transport_name": current.transport, "iface.net_ifacename": current.netdev}
+        if current is None:
+            plan.add("new_iface", "create iface {0}".format(name), name=name)
+        changes = _changes(settings, request.desired_settings())
+        for setting, value in changes.items():
+            plan.add("update_iface", "set {0} = {1} on iface {2}".format(setting, value, name),
+                     name=name, setting=setting, value=value)
+        if current is not None and changes:
+            users = ["{0} at {1} (sid {2})".format(session.target, session.portal, session.sid)
+                     for session in self.iscsiadm.session_ifaces() if session.iface == name]
+            if users:
+                plan.warnings.append("iface {0} changed while sessions use it ({1}): they keep the old binding "
+                                     "until they log in again".format(name, ", ".join(users)))
+        plan.after = {"iface": {"name": name, "transport": request.transport, "netdev": request.netdev},
+                      "node_records": []}
+        return plan
 
     # -- applying --------------------------------------------------------
     def apply(self, plan: Plan) -> dict:
@@ -464,7 +580,14 @@ class Initiator:
                 self.iscsiadm.delete_discovery(kind=params["kind"], portal=params["portal"])
             elif step.action == "discover":
                 outcome["found"] = self.iscsiadm.discover(kind=params["kind"], portal=params["portal"],
-                                                          persist=True, prune=params["prune"])
+                                                          persist=True, prune=params["prune"],
+                                                          iface=params.get("iface"))
+            elif step.action == "new_iface":
+                self.iscsiadm.new_iface(name=params["name"])
+            elif step.action == "update_iface":
+                self.iscsiadm.update_iface(name=params["name"], setting=params["setting"], value=params["value"])
+            elif step.action == "delete_iface":
+                self.iscsiadm.delete_iface(name=params["name"])
             else:  # pragma: no cover - a programming error, not a user error
                 raise ValueError("unknown step {0}".format(step.action))
             if step.done is None:

@@ -21,8 +21,11 @@ from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import M
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi import errors
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
     SECRET_SETTINGS,
+    Iface,
     parse_discovery_list,
+    parse_iface_list,
     parse_node_list,
+    parse_node_tree,
     parse_records,
     parse_session_list,
     parse_session_tree,
@@ -134,6 +137,12 @@ class Iscsiadm:
                           accept=(0, errors.RC_NO_OBJECTS_FOUND))
         return [] if result.rc else parse_node_list(result.stdout)
 
+    def list_node_ifaces(self) -> list:
+        """Every node record with its iface (``-m node -P 1``); the flat list does not say the iface."""
+        result = self.run(["-m", "node", "-P", "1"], action="listing node records and their ifaces",
+                          accept=(0, errors.RC_NO_OBJECTS_FOUND))
+        return [] if result.rc else parse_node_tree(result.stdout)
+
     def show_node(self, *, target: str, portal, iface=None, secrets: bool = False) -> list:
         """Return the record(s) of a target at a portal; ``[]`` when none exists.
 
@@ -188,6 +197,12 @@ class Iscsiadm:
         result = self.run(["-m", "session"], action="listing sessions",
                           accept=(0, errors.RC_NO_OBJECTS_FOUND))
         return [] if result.rc else parse_session_list(result.stdout)
+
+    def session_ifaces(self) -> list:
+        """Sessions with their iface (``-m session -P 1``); no devices."""
+        result = self.run(["-m", "session", "-P", "1"], action="listing sessions and their ifaces",
+                          accept=(0, errors.RC_NO_OBJECTS_FOUND))
+        return [] if result.rc else parse_session_tree(result.stdout)
 
     def session_tree(self) -> list:
         """Sessions with their SCSI devices (``-m session -P 3``)."""
@@ -244,7 +259,7 @@ class Iscsiadm:
                  action="deleting the {0} discovery record of portal {1}".format(kind, portal),
                  accept=(0, errors.RC_IDBM, errors.RC_NO_OBJECTS_FOUND))
 
-    def discover(self, *, kind: str, portal, persist: bool = True, prune: bool = False) -> list:
+    def discover(self, *, kind: str, portal, persist: bool = True, prune: bool = False, iface=None) -> list:
         """Run discovery through the stored discovery record; return what the portal reported.
 
         ``persist`` adds node records only for targets and portals that have
@@ -252,9 +267,15 @@ class Iscsiadm:
         every other setting, unlike a bare discovery (new+delete+update),
         which rewrites them from iscsid.conf. ``prune`` also deletes records
         the portal no longer returns (iscsiadm skips those with a session).
-        ``persist=False`` changes nothing (``-o nonpersistent``).
+        ``persist=False`` changes nothing (``-o nonpersistent``). ``iface``
+        discovers through that iface: new records are bound to it only
+        (without it, open-iscsi binds them to every tcp iface it has, or to
+        ``default`` when there is none).
         """
-        args = self._discovery_args(kind, portal) + ["--discover"]
+        args = self._discovery_args(kind, portal)
+        if iface:
+            args += ["-I", iface]
+        args += ["--discover"]
         if persist:
             args += ["-o", "new"]
             if prune:
@@ -264,3 +285,32 @@ class Iscsiadm:
         result = self.run(args, action="{0} discovery at portal {1}".format(kind, portal),
                           accept=(0, errors.RC_NO_OBJECTS_FOUND))
         return [] if result.rc else parse_node_list(result.stdout)
+
+    # -- ifaces ----------------------------------------------------------
+    @staticmethod
+    def _iface_args(name: str) -> list:
+        return ["-m", "iface", "-I", name]
+
+    def list_ifaces(self) -> list:
+        result = self.run(["-m", "iface"], action="listing ifaces", accept=(0, errors.RC_NO_OBJECTS_FOUND))
+        return [] if result.rc else parse_iface_list(result.stdout)
+
+    def show_iface(self, *, name: str):
+        """The iface as an ``Iface``, or None when there is none (exit 6 in 2.1.x)."""
+        result = self.run(self._iface_args(name) + ["-o", "show"], action="reading iface {0}".format(name),
+                          accept=(0, errors.RC_IDBM, errors.RC_NO_OBJECTS_FOUND))
+        if result.rc:
+            return None
+        records = parse_records(result.stdout)
+        return Iface.from_record(records[0]) if records else None
+
+    def new_iface(self, *, name: str) -> None:
+        self.run(self._iface_args(name) + ["-o", "new"], action="creating iface {0}".format(name))
+
+    def update_iface(self, *, name: str, setting: str, value: str) -> None:
+        self.run(self._iface_args(name) + ["-o", "update", "-n", setting, "-v", value],
+                 action="setting {0} of iface {1}".format(setting, name))
+
+    def delete_iface(self, *, name: str) -> None:
+        """Delete the iface; open-iscsi deletes the node records bound to it first."""
+        self.run(self._iface_args(name) + ["-o", "delete"], action="deleting iface {0}".format(name))

@@ -45,6 +45,12 @@ _NAA = re.compile(r"naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})")
 MAX_NAME_BYTES = 223  # RFC 3720 3.2.6.1: a longer target name gets a warning
 MAX_RECORD_NAME_BYTES = 254  # open-iscsi keeps a node name in char[255] (TARGET_NAME_MAXLEN)
 MAX_IFACE_BYTES = 64  # open-iscsi keeps an iface name in char[65] (ISCSI_MAX_IFACE_LEN)
+# Built into open-iscsi: never a file of /etc/iscsi/ifaces, so never created or deleted.
+BUILTIN_IFACES = ("default", "iser")
+# Software transports that bind an iface to a network interface by name.
+IFACE_TRANSPORTS = ("tcp", "iser")
+MAX_NETDEV_BYTES = 15  # Linux keeps an interface name in char[IFNAMSIZ=16]
+NET_ROOT = "/sys/class/net"
 MAX_HOST_BYTES = 253  # a DNS name
 _HOST_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 # What inet_aton, and so getaddrinfo, reads as a number: 127.1, 0x7f.1, 010.0.0.1,
@@ -98,6 +104,23 @@ def validate_iface(name, *, field_name: str = "iface") -> str:
     if not isinstance(name, str) or not name:
         raise ValidationError(field_name, "must be a non-empty string")
     return _record_file_name(field_name, name, "iface in a file", MAX_IFACE_BYTES)
+
+
+def validate_netdev(name, *, field_name: str = "netdev") -> str:
+    """A Linux network interface name as the kernel accepts it (dev_valid_name):
+    1 to 15 bytes, no blank, '/' or ':', not '.' or '..'."""
+    if not isinstance(name, str) or not name:
+        raise ValidationError(field_name, "must be a network interface name such as eth1")
+    reason = unsafe_character(name)
+    if reason:
+        raise ValidationError(field_name, "{0!r} must not contain {1}".format(name, reason))
+    if "/" in name or ":" in name or name in (".", ".."):
+        raise ValidationError(field_name, "{0!r} is not a network interface name (no '/' or ':', not '.' or "
+                                          "'..')".format(name))
+    if len(name.encode("utf-8")) > MAX_NETDEV_BYTES:
+        raise ValidationError(field_name, "{0!r} is longer than {1} bytes (Linux keeps no more)".format(
+            name, MAX_NETDEV_BYTES))
+    return name
 
 
 def _record_file_name(field_name, name, kept_as, limit):
@@ -246,18 +269,99 @@ def _split_portal(text: str) -> tuple:
 
 @dataclass(frozen=True)
 class NodeRef:
-    """One node record as listed by ``iscsiadm -m node`` (target at a portal)."""
+    """One node record as listed by ``iscsiadm -m node`` (target at a portal).
+
+    ``iface`` is known only from the tree listing (``-m node -P 1``) or a
+    discovery through an iface; the flat listing leaves it None.
+    """
 
     target: str
     portal: Portal
     tpgt: int | None = None
+    iface: str | None = None
 
     def key(self) -> tuple:
         return (self.target, str(self.portal))
 
+    def iface_key(self) -> tuple:
+        return (self.target, str(self.portal), self.iface)
+
     def dump(self) -> dict:
-        return {"target": self.target, "portal": str(self.portal),
-                "address": self.portal.address, "port": self.portal.port, "tpgt": self.tpgt}
+        dumped = {"target": self.target, "portal": str(self.portal),
+                  "address": self.portal.address, "port": self.portal.port, "tpgt": self.tpgt}
+        if self.iface is not None:
+            dumped["iface"] = self.iface
+        return dumped
+
+
+@dataclass(frozen=True)
+class Iface:
+    """One open-iscsi iface as ``iscsiadm -m iface`` lists it."""
+
+    name: str
+    transport: str = "tcp"
+    hwaddress: str = ""
+    ipaddress: str = ""
+    netdev: str = ""
+    initiator_name: str = ""
+
+    @classmethod
+    def from_record(cls, record: dict) -> "Iface":
+        """From the ``iface.*`` settings of ``iscsiadm -m iface -I NAME -o show``."""
+        return cls(name=record.get("iface.iscsi_ifacename", ""),
+                   transport=record.get("iface.transport_name", ""),
+                   hwaddress=record.get("iface.hwaddress", ""),
+                   ipaddress=record.get("iface.ipaddress", ""),
+                   netdev=record.get("iface.net_ifacename", ""),
+                   initiator_name=record.get("iface.initiatorname", ""))
+
+    def dump(self) -> dict:
+        return {"name": self.name, "transport": self.transport, "hwaddress": self.hwaddress,
+                "ipaddress": self.ipaddress, "netdev": self.netdev, "initiator_name": self.initiator_name}
+
+
+def _iface_value(text: str) -> str:
+    return "" if text == EMPTY else text
+
+
+def parse_iface_list(text: str) -> list:
+    """Parse ``iscsiadm -m iface``: ``NAME transport,hwaddress,ipaddress,net_ifacename,initiatorname``."""
+    ifaces = []
+    for line in text.splitlines():
+        name, _space, fields = line.strip().partition(" ")
+        parts = fields.strip().split(",")
+        if not name or len(parts) != 5:
+            continue
+        transport, hwaddress, ipaddress_, netdev, initiator_name = (_iface_value(part) for part in parts)
+        ifaces.append(Iface(name=name, transport=transport, hwaddress=hwaddress, ipaddress=ipaddress_,
+                            netdev=netdev, initiator_name=initiator_name))
+    return ifaces
+
+
+_NODE_TREE_TARGET = re.compile(r"^Target: (?P<target>\S+)")
+_NODE_TREE_PORTAL = re.compile(r"^Portal: (?P<portal>\S+)")
+
+
+def parse_node_tree(text: str) -> list:
+    """Parse ``iscsiadm -m node -P 1``: a ``Target:`` line, then ``Portal:`` and
+    ``Iface Name:`` lines for each record of that target (one per iface)."""
+    nodes = []
+    target = None
+    portal = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        match = _NODE_TREE_TARGET.match(line)
+        if match:
+            target, portal = match.group("target"), None
+            continue
+        match = _NODE_TREE_PORTAL.match(line)
+        if match:
+            portal = Portal.from_iscsiadm(match.group("portal"))
+            continue
+        if line.startswith("Iface Name:") and target is not None and portal is not None:
+            nodes.append(NodeRef(target=target, portal=portal[0], tpgt=portal[1],
+                                 iface=line.partition(":")[2].strip()))
+    return nodes
 
 
 @dataclass

@@ -79,12 +79,6 @@ def _number(attr):
 
 # -- the request ---------------------------------------------------------------
 
-def _name(field, value, what):
-    text = v.clean_token(field, value, max_len=64, what=what)
-    if "/" in text or text == "mgmt":
-        raise ValidationError(field, "must not contain '/' nor be mgmt (a file of the same directory)", value)
-    return text
-
 
 def _id(field, value):
     return v.integer(field, value if value is not None else 0, minimum=0, maximum=ID_MAX)
@@ -105,7 +99,7 @@ class TgTarget(object):
 
 class TargetGroupRequest(object):
     def __init__(self, name, spec, field):
-        self.name = _name(field, name, "target group name")
+        self.name = v.target_group_name(field, name)
         self.field = field
         self.group_id = _id(field + ".group_id", spec.get("group_id"))
         self.state = v.choice(field + ".state", spec.get("state") or "active", catalog.ALUA_STATES)
@@ -118,7 +112,7 @@ class TargetGroupRequest(object):
 
 class DeviceGroupRequest(object):
     def __init__(self, name, spec, field):
-        self.name = _name(field, name, "device group name")
+        self.name = v.device_group_name(field, name)
         self.field = field
         self.devices = sorted(set(v.device_name("%s.devices[%d]" % (field, i), d)
                                   for i, d in enumerate(spec.get("devices") or [])))
@@ -376,3 +370,64 @@ def _plan_attributes(live, plan, path, exists, wanted, field_prefix, phase, labe
             if current.value.strip() == value:
                 continue
         plan.add(phase, join(path, attr), value, "set %s of %s" % (attr, label))
+
+
+# -- one target group's state (scst_alua) ------------------------------------------
+
+class AluaStateRequest(object):
+    """The ALUA state (and optionally the preference) of one target group."""
+
+    def __init__(self, *, device_group, target_group, state, preferred=None):
+        self.device_group = v.device_group_name("device_group", device_group)
+        self.target_group = v.target_group_name("target_group", target_group)
+        self.state = v.choice("state", state, catalog.ALUA_STATES)
+        self.preferred = None if preferred is None else bool(v.boolean("preferred", preferred))
+
+
+def _settings(live, path):
+    """(state, preferred) of an existing target group."""
+    state = live.sysfs.read_attr(join(path, "state"))
+    preferred = live.sysfs.read_attr(join(path, "preferred"))
+    return (state.value.strip() if state is not None else "active",
+            preferred is not None and preferred.value.strip() == "1")
+
+
+def plan_alua_state(live, request, *, check_mode=False):
+    """Switch one target group of this host: one write per attribute that differs.
+
+    The device group and the target group must exist; in check mode a missing
+    one is a warning (an earlier task may create it) and the plan assumes a new
+    group (active, not preferred).  Returns ``state_before``/``state_after`` and
+    ``preferred_before``/``preferred_after`` besides the plan.
+    """
+    dg, tg = request.device_group, request.target_group
+    path = tg_dir(dg, tg)
+    label = "target group %s of device group %s" % (tg, dg)
+    outcome = Outcome()
+    missing = None
+    if dg not in device_group_names(live):
+        missing = ("device_group", "no device group %s on this host (device groups here: %s)"
+                   % (dg, ", ".join(device_group_names(live)) or "none"))
+    elif tg not in target_group_names(live, dg):
+        missing = ("target_group", "device group %s has no target group %s (target groups: %s)"
+                   % (dg, tg, ", ".join(target_group_names(live, dg)) or "none"))
+    if missing is not None:
+        if not check_mode:
+            raise ValidationError(*missing)
+        outcome.plan.warnings.append("%s: %s (assumed to be created earlier in this run)" % missing)
+        state, preferred = "active", False
+    else:
+        state, preferred = _settings(live, path)
+    wanted_preferred = preferred if request.preferred is None else request.preferred
+    if state != request.state:
+        outcome.plan.add("tg_attr", join(path, "state"), request.state,
+                         "set the ALUA state of %s to %s" % (label, request.state))
+    if wanted_preferred != preferred:
+        outcome.plan.add("tg_attr", join(path, "preferred"), "1" if wanted_preferred else "0",
+                         "%s %s" % ("prefer" if wanted_preferred else "do not prefer", label))
+    where = {"device_group": dg, "target_group": tg}
+    outcome.before = dict(where, state=state, preferred=preferred)
+    outcome.after = dict(where, state=request.state, preferred=wanted_preferred)
+    outcome.extra.update(state_before=state, state_after=request.state,
+                         preferred_before=preferred, preferred_after=wanted_preferred)
+    return outcome

@@ -268,11 +268,17 @@ def _plan_config(live, request, *, check_mode):
     step(plan_root, request.root)
     for handler in request.handlers:
         step(plan_handler, handler)
+    resized = {}
     for device in request.devices:
         sub = step(plan_device, device)
         phases = set(a.phase for a in sub.plan.actions) if sub else set()
         if "remove_device" in phases and "create_device" in phases:
             alua.recreated_devices.add(device.name)
+        size = sub.extra.get("size") if sub else None
+        if size and size["before"] != size["after"]:
+            resized[device.name] = size
+    if resized:
+        outcome.extra["resized"] = resized
     if request.purge:
         wanted = set(d.name for d in request.devices)
         for handler in live.sysfs.subdirs("handlers"):

@@ -15,12 +15,17 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import (
     ScstError,
     ValidationError,
 )
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.files import backing_size
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import lun_set_dir
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome, sessions_in_use
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import join
 
 # Core device attributes that pass-through devices have too.
 _PASS_THROUGH_ATTRS = ("threads_num", "threads_pool_type", "max_tgt_dev_commands")
+# The size of a fileio/blockio device follows its backing store; a wanted size
+# is checked against it (size in bytes, size_mb in MiB), never written.
+_SIZE_ATTRS = {"size": 0, "size_mb": 20}
+_SIZE_MAX = 1 << 60
 
 
 def handler_creation_parameters(live, handler):
@@ -55,7 +60,7 @@ class DeviceRequest(object):
                                           % ", ".join(_PASS_THROUGH_ATTRS))
             elif attr == "filename":
                 raise ValidationError(field, "give the backing file as the filename option")
-            elif attr == "size":
+            elif attr == "size" and self.handler not in (catalog.FILEIO, catalog.BLOCKIO):
                 raise ValidationError(field, "give the size of a nullio device as size_mb "
                                              "(for fileio/blockio it follows the backing store)")
 
@@ -64,6 +69,17 @@ class DeviceRequest(object):
                 return spec.name in _PASS_THROUGH_ATTRS
             return self.handler in catalog.where_of(spec)
 
+        self.wanted_size, self.size_field = None, None
+        if self.handler in (catalog.FILEIO, catalog.BLOCKIO) and attributes:
+            attributes = dict(attributes)
+            for attr, shift in sorted(_SIZE_ATTRS.items()):
+                if attr in attributes:
+                    field = "%sattributes.%s" % (f, attr)
+                    if self.size_field is not None:
+                        raise ValidationError(field, "give the wanted size once, as size or as size_mb")
+                    self.wanted_size = v.integer(field, attributes.pop(attr), minimum=1,
+                                                 maximum=_SIZE_MAX >> shift) << shift
+                    self.size_field = field
         self.attributes = catalog.desired_attributes(
             catalog.DEVICE_ATTRS, attributes, kind="device", field_prefix=f, carry=carry,
             where=None if self.pass_through else self.handler, applies=applies, checked=checked)
@@ -95,6 +111,7 @@ class DeviceRequest(object):
         request.pass_through = handler in catalog.PASS_THROUGH_HANDLERS
         request.recreate, request.force, request.restore_alua = False, bool(force), False
         request.attributes, request.filename, request.field_prefix = {}, None, ""
+        request.wanted_size, request.size_field = None, None
         return request
 
     @property
@@ -145,6 +162,7 @@ def plan_device(live, request, *, check_mode=False):
                              "del_device %s" % request.name, "delete device %s" % request.name)
         return outcome
     if not exists:
+        _check_new_size(request)
         outcome.before = {}
         outcome.after = request.shape(dict(request.attributes), request.filename)
         _plan_create(outcome.plan, request, advertised)
@@ -154,6 +172,7 @@ def plan_device(live, request, *, check_mode=False):
             raise ScstError("device %s exists with handler %s, not %s; set recreate: true to "
                             "re-create it (its LUN mappings are restored)"
                             % (request.name, handler, request.handler), device=request.name)
+        _check_new_size(request)
         outcome.before = {"name": request.name, "handler": handler}
         outcome.after = request.shape(dict(request.attributes), request.filename)
         _plan_recreate(live, outcome.plan, request, advertised, old_handler=handler)
@@ -217,6 +236,9 @@ def _plan_existing(live, request, outcome, advertised):
                             % (request.name, "; ".join(immutable)), device=request.name)
         _plan_recreate(live, outcome.plan, request, advertised, old_handler=request.handler)
         return outcome
+    if _plan_resize(live, request, outcome, filename_before):
+        _plan_recreate(live, outcome.plan, request, advertised, old_handler=request.handler)
+        return outcome
     plan = outcome.plan
     if request.filename is not None and filename_before != request.filename:
         if request.handler == catalog.VCDROM:
@@ -229,6 +251,78 @@ def _plan_existing(live, request, outcome, advertised):
     for attr, wanted in writes:
         _write(plan, request, attr, wanted)
     return outcome
+
+
+def _store_name(request):
+    return "backing file" if request.handler == catalog.FILEIO else "block device"
+
+
+def _check_new_size(request):
+    """A device (re-)created takes the whole backing store: a wanted size must be its size."""
+    if request.wanted_size is None or request.filename is None:
+        return
+    backing = backing_size(request.filename)
+    if backing is not None and backing != request.wanted_size:
+        raise ValidationError(request.size_field, "%d bytes, but the %s %s holds %d bytes; a new device takes "
+                              "the size of its backing store (grow or shrink the store first)"
+                              % (request.wanted_size, _store_name(request), request.filename, backing))
+
+
+def _number_attr(live, name, attr):
+    current = live.device_attr(name, attr)
+    try:
+        return int(current.value.strip()) if current is not None else None
+    except ValueError:
+        return None
+
+
+def _plan_resize(live, request, outcome, filename_before):
+    """Online resize of a fileio/blockio device whose backing store grew: one
+    ``resync_size`` write makes SCST read the store's size again (initiators
+    get a capacity-changed unit attention).  ``outcome.extra["size"]`` holds the
+    size in bytes before and after.
+
+    A wanted size (``size``/``size_mb``) must fit in the backing store and must
+    not be below the live size: SCST does not shrink a device in place.  With
+    ``recreate`` a smaller wanted size re-creates the device; returns True then.
+    """
+    if request.handler not in (catalog.FILEIO, catalog.BLOCKIO):
+        return False
+    live_size = _number_attr(live, request.name, "size")
+    if live_size is None:
+        return False
+    outcome.extra["size"] = {"before": live_size, "after": live_size}
+    if request.filename is not None and request.filename != filename_before:
+        return False        # a new backing file: its size is read when it is opened
+    path = filename_before if request.filename is None else request.filename
+    backing = backing_size(path) if path else None
+    store = _store_name(request)
+    wanted = request.wanted_size
+    if wanted is not None and backing is not None and wanted > backing:
+        raise ValidationError(request.size_field, "%d bytes is more than the %s %s holds (%d bytes); grow the %s "
+                              "first" % (wanted, store, path, backing, store))
+    if wanted is not None and wanted < live_size:
+        if not request.recreate:
+            raise ValidationError(request.size_field, "%d bytes is less than the device's current size of %d "
+                                  "bytes; SCST does not shrink a device in place (initiators would lose the "
+                                  "data past the new end): shrink the %s and set recreate: true to re-create "
+                                  "the device" % (wanted, live_size, store))
+        _check_new_size(request)    # else the next run would re-create it again
+        outcome.extra["size"]["after"] = wanted
+        return True
+    active = live.device_attr(request.name, "active")
+    if backing is None or (active is not None and active.value.strip() != "1"):
+        return False
+    if backing > live_size:
+        outcome.plan.add("device_attr", join("devices", request.name, "resync_size"), "1",
+                         "grow device %s from %d to %d bytes (its %s grew)"
+                         % (request.name, live_size, backing, store))
+        outcome.extra["size"]["after"] = backing
+    elif backing < live_size:
+        outcome.plan.warnings.append("the %s %s of device %s (%d bytes) is smaller than the device (%d bytes); "
+                                     "SCST keeps the old size until the device is re-created"
+                                     % (store, path, request.name, backing, live_size))
+    return False
 
 
 def _plan_filename_swap(live, plan, request, writes):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Files that hold CHAP secrets (/etc/scst.conf, imported variables): read
 them, and write them atomically with mode 0600 so a secret is never readable
-by others, not even for a moment."""
+by others, not even for a moment.  And the size of a device's backing store."""
 
 from __future__ import annotations
 
@@ -17,6 +17,24 @@ import tempfile
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 
 PRIVATE_MODE = 0o600
+
+
+def backing_size(path):
+    """Bytes of a regular file or block device on this host, or None when there
+    is no such file here or it cannot be opened (only reads, never creates)."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            return info.st_size
+        if not stat.S_ISBLK(info.st_mode):
+            return None
+        handle = os.open(path, os.O_RDONLY)
+        try:
+            return os.lseek(handle, 0, os.SEEK_END)
+        finally:
+            os.close(handle)
+    except OSError:
+        return None
 
 
 def current_file(path):

@@ -247,6 +247,8 @@ class _Replay(object):
         handler, entry = self.device(name)
         if entry is None:
             return
+        if attr in ("resync_size", "sync"):
+            return      # commands, not configuration (the size follows the backing store)
         if attr == "filename":
             if value.strip():
                 entry["filename"] = value.strip()

@@ -13,6 +13,13 @@ passwords are masked in ``-o show`` unless ``-S`` is given.
 State file: $FAKE_ISCSIADM_STATE. Targets and their CHAP accounts are set
 up by the test in ``targets`` and ``discovery_chap``; every call is appended
 to ``calls``.
+
+Ifaces (``-m iface``) live in ``ifaces``. A node record of the iface
+``default`` is keyed ``target|portal``, one of another iface
+``target|portal|iface``. As in open-iscsi, ``-I`` selects the records of one
+iface, a node command without it acts on every record of the target portal,
+and a discovery without ``-I`` binds new records to every tcp iface there is,
+or to ``default`` when there is none.
 """
 
 from __future__ import annotations
@@ -66,10 +73,20 @@ def portal_key(text):
     return text if text.count(":") == 1 else text + ":3260"
 
 
-def new_node(target, tpgt, portal, *, discovered):
+def node_key(target, portal, iface):
+    return "|".join((target, portal) if iface == "default" else (target, portal, iface))
+
+
+def split_key(key):
+    parts = key.split("|")
+    return parts[0], parts[1], parts[2] if len(parts) > 2 else "default"
+
+
+def new_node(target, tpgt, portal, *, discovered, iface="default"):
     address, port = portal.rsplit(":", 1)
     record = {"node.name": target, "node.tpgt": str(tpgt)}
     record.update(DEFAULT_NODE)
+    record["iface.iscsi_ifacename"] = iface
     record.update({"node.conn[0].address": address.strip("[]"), "node.conn[0].port": port})
     if discovered:
         record.update({"node.discovery_address": address.strip("[]"), "node.discovery_port": port,
@@ -112,33 +129,55 @@ def node_cmd(state, opts, out):
     if "target" not in opts:
         if not state["nodes"]:
             raise Exit(21, "iscsiadm: No records found\n")
-        for key in sorted(state["nodes"]):
-            target, portal = key.split("|")
-            out.append("{0},{1} {2}".format(portal, state["nodes"][key]["node.tpgt"], target))
+        last = None
+        for key in sorted(state["nodes"], key=split_key):
+            target, portal, iface = split_key(key)
+            if opts.get("print") == "1":
+                if target != last:
+                    out.append("Target: {0}".format(target))
+                out.extend(["\tPortal: {0},{1}".format(portal, state["nodes"][key]["node.tpgt"]),
+                            "\t\tIface Name: {0}".format(iface)])
+                last = target
+            else:
+                out.append("{0},{1} {2}".format(portal, state["nodes"][key]["node.tpgt"], target))
         return
     target, portal = opts["target"], portal_key(opts["portal"])
-    key = target + "|" + portal
-    record = state["nodes"].get(key)
-    session = next((s for s in state["sessions"] if s["target"] == target and s["portal"] == portal), None)
+    keys = [key for key in sorted(state["nodes"]) if split_key(key)[:2] == (target, portal)
+            and ("iface" not in opts or split_key(key)[2] == opts["iface"])]
     if "new" in opts["ops"]:
-        state["nodes"][key] = new_node(target, -1, portal, discovered=False)
-        out.append("New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] {0},-1 {1}] added".format(
-            portal.replace(":", ","), target))
+        iface = opts.get("iface", "default")
+        record = new_node(target, -1, portal, discovered=False, iface=iface)
+        state["nodes"][node_key(target, portal, iface)] = record
+        out.append("New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if={2}] {0},-1 {1}] added".format(
+            portal.replace(":", ","), target, iface))
         return
-    if record is None:
+    if not keys:
         raise Exit(21, "iscsiadm: No records found\n")
+    if len(keys) > 1 and (opts.get("login") or opts.get("logout") or "update" in opts["ops"]
+                          or "delete" in opts["ops"]):
+        for key in keys:  # iscsiadm acts on every matching record, one at a time
+            node_cmd(state, dict(opts, iface=split_key(key)[2]), out)
+        return
+    if len(keys) > 1:
+        out.extend(show(state["nodes"][key], opts.get("secrets")).rstrip("\n") for key in keys)
+        return
+    key = keys[0]
+    iface = split_key(key)[2]
+    record = state["nodes"][key]
+    session = next((s for s in state["sessions"] if s["target"] == target and s["portal"] == portal
+                    and s.get("iface", "default") == iface), None)
     if "update" in opts["ops"]:
         record[opts["name"]] = opts["value"]
     elif "delete" in opts["ops"]:
         if session is not None:
-            raise Exit(15, "iscsiadm: This command will remove the record [iface: default, target: {0}, portal: "
+            raise Exit(15, "iscsiadm: This command will remove the record [iface: {2}, target: {0}, portal: "
                            "{1}], but a session is using it. Logout session then rerun command to remove "
-                           "record.\n".format(target, portal))
+                           "record.\n".format(target, portal, iface))
         del state["nodes"][key]
     elif opts.get("login"):
-        where = "[iface: default, target: {0}, portal: {1}]".format(target, portal.replace(":", ","))
+        where = "[iface: {2}, target: {0}, portal: {1}]".format(target, portal.replace(":", ","), iface)
         if session is not None:
-            raise Exit(15, "iscsiadm: default: 1 session requested, but 1 already present.\n")
+            raise Exit(15, "iscsiadm: {0}: 1 session requested, but 1 already present.\n".format(iface))
         out.append("Logging in to " + where)
         account = state["targets"].get(portal, {}).get(target)
         if account is None:
@@ -152,7 +191,7 @@ def node_cmd(state, opts, out):
                            "portals\n".format(where))
         state["next_sid"] = state.get("next_sid", 0) + 1
         state["sessions"].append({"sid": state["next_sid"], "target": target, "portal": portal,
-                                  "tpgt": record["node.tpgt"]})
+                                  "tpgt": record["node.tpgt"], "iface": iface})
         out.append("Login to {0} successful.".format(where))
     elif opts.get("logout"):
         if session is None:
@@ -173,11 +212,19 @@ def session_cmd(state, opts, out):
             session["sid"], session["target"], session["portal"].replace(":", ",")))
         return
     for session in state["sessions"]:
-        if opts.get("print") == "3":
+        if opts.get("print") == "1":
             out.extend(["Target: {0} (non-flash)".format(session["target"]),
                         "\tCurrent Portal: {0},{1}".format(session["portal"], session["tpgt"]),
                         "\tPersistent Portal: {0},{1}".format(session["portal"], session["tpgt"]),
-                        "\t\tIface Name: default", "\t\tSID: {0}".format(session["sid"]),
+                        "\t\tIface Name: {0}".format(session.get("iface", "default")),
+                        "\t\tSID: {0}".format(session["sid"]),
+                        "\t\tiSCSI Connection State: LOGGED IN", "\t\tiSCSI Session State: LOGGED_IN"])
+        elif opts.get("print") == "3":
+            out.extend(["Target: {0} (non-flash)".format(session["target"]),
+                        "\tCurrent Portal: {0},{1}".format(session["portal"], session["tpgt"]),
+                        "\tPersistent Portal: {0},{1}".format(session["portal"], session["tpgt"]),
+                        "\t\tIface Name: {0}".format(session.get("iface", "default")),
+                        "\t\tSID: {0}".format(session["sid"]),
                         "\t\tiSCSI Connection State: LOGGED IN", "\t\tiSCSI Session State: LOGGED_IN",
                         "\t\t************************", "\t\tAttached SCSI devices:",
                         "\t\t************************", "\t\tHost Number: {0}\tState: running".format(
@@ -208,16 +255,24 @@ def discoverydb_cmd(state, opts, out):
                            "discovery: iSCSI login failed due to authorization failure\n".format(portal))
         ops = set(opts["ops"]) or {"new", "update", "delete"}
         found = state["targets"].get(portal, {})
+        if "iface" in opts:
+            if opts["iface"] != "default" and opts["iface"] not in state["ifaces"]:
+                raise Exit(21, "iscsiadm: Could not read iface info for {0}.\n".format(opts["iface"]))
+            ifaces = [opts["iface"]]
+        else:
+            ifaces = sorted(name for name, iface in state["ifaces"].items()
+                            if iface["iface.transport_name"] == "tcp") or ["default"]
         for target, account in sorted(found.items()):
             out.append("{0},{1} {2}".format(portal, account["tpgt"], target))
-            key = target + "|" + portal
             if "nonpersistent" in ops:
                 continue
-            if key not in state["nodes"] or "update" in ops:
-                state["nodes"][key] = new_node(target, account["tpgt"], portal, discovered=True)
+            for iface in ifaces:
+                key = node_key(target, portal, iface)
+                if key not in state["nodes"] or "update" in ops:
+                    state["nodes"][key] = new_node(target, account["tpgt"], portal, discovered=True, iface=iface)
         if "delete" in ops:
-            for key in [key for key in state["nodes"] if key.split("|")[1] == portal
-                        and key.split("|")[0] not in found]:
+            for key in [key for key in state["nodes"] if split_key(key)[1] == portal
+                        and split_key(key)[2] in ifaces and split_key(key)[0] not in found]:
                 del state["nodes"][key]
         return
     if "new" in opts["ops"]:
@@ -237,12 +292,48 @@ def discoverydb_cmd(state, opts, out):
         out.append(show(record, opts.get("secrets")).rstrip("\n"))
 
 
+def iface_cmd(state, opts, out):
+    if "iface" not in opts:
+        out.append("default tcp,<empty>,<empty>,<empty>,<empty>")
+        out.append("iser iser,<empty>,<empty>,<empty>,<empty>")
+        for name, iface in sorted(state["ifaces"].items()):
+            out.append("{0} {1},<empty>,<empty>,{2},<empty>".format(
+                name, iface["iface.transport_name"], iface["iface.net_ifacename"] or "<empty>"))
+        return
+    name = opts["iface"]
+    iface = state["ifaces"].get(name)
+    if "new" in opts["ops"]:
+        if name in ("default", "iser"):
+            raise Exit(7, "iscsiadm: iface {0} is a special interface and is not stored in "
+                          "/etc/iscsi/ifaces.\n".format(name))
+        state["ifaces"][name] = {"iface.iscsi_ifacename": name, "iface.net_ifacename": "",
+                                 "iface.transport_name": "tcp"}
+        out.append("New interface {0} added".format(name))
+        return
+    if iface is None:
+        raise Exit(6, "iscsiadm: Could not read iface {0}\n".format(name))
+    if "update" in opts["ops"]:
+        iface[opts["name"]] = opts["value"]
+        out.append("{0} updated.".format(name))
+    elif "delete" in opts["ops"]:
+        for key in [key for key in state["nodes"] if split_key(key)[2] == name]:
+            target, portal, _iface = split_key(key)
+            if any(s["target"] == target and s["portal"] == portal and s.get("iface") == name
+                   for s in state["sessions"]):
+                raise Exit(15, "iscsiadm: Could not delete iface {0}: session exists\n".format(name))
+            del state["nodes"][key]
+        del state["ifaces"][name]
+        out.append("{0} unbound and deleted.".format(name))
+    else:
+        out.append(show(iface, False).rstrip("\n"))
+
+
 def main(argv):
     path = os.environ["FAKE_ISCSIADM_STATE"]
     with open(path) as handle:
         state = json.load(handle)
-    for name in ("nodes", "discovery", "sessions", "targets", "calls"):
-        state.setdefault(name, {} if name in ("nodes", "discovery", "targets") else [])
+    for name in ("nodes", "discovery", "sessions", "targets", "calls", "ifaces"):
+        state.setdefault(name, {} if name in ("nodes", "discovery", "targets", "ifaces") else [])
     state["calls"].append(argv)
     if os.environ.get("LANG") != "C" or os.environ.get("LC_ALL") != "C":
         state.setdefault("not_c_locale", []).append(argv)
@@ -258,6 +349,8 @@ def main(argv):
             session_cmd(state, opts, out)
         elif opts.get("mode") == "discoverydb":
             discoverydb_cmd(state, opts, out)
+        elif opts.get("mode") == "iface":
+            iface_cmd(state, opts, out)
         else:
             raise Exit(7, "iscsiadm: fake iscsiadm does not know {0}\n".format(" ".join(argv)))
     except Exit as exc:
