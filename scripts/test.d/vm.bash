@@ -1,9 +1,9 @@
 # shellcheck shell=bash
 # Stage "vm" of scripts/test (sourced by it): the molecule scenarios in QEMU
 # guests with real kernels, through scripts/test-vm. Part of "all", so CI
-# (.ci/run) runs it; about 10-15 minutes on 2 cores (tests/vm/README.md).
+# (.ci/run) runs it; about 20 minutes on 2 cores (tests/vm/README.md).
 
-VM_SCENARIOS=(initiator scst_emulated)
+VM_SCENARIOS=(initiator scst_emulated multipath)
 
 stage_vm() {
     TEST_VM_NO_BOOTSTRAP=1 "$ROOT/scripts/test-vm" "${VM_SCENARIOS[@]}" || return 1

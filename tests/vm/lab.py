@@ -8,7 +8,10 @@ KVM nor kernel modules on the host.  Everything stays on the machine:
   sshd is reached through a port forward from 127.0.0.1;
 * the guests share a private link (192.168.77.0/24, static addresses) made of
   QEMU ``socket`` netdevs that exchange Ethernet frames as UDP datagrams on
-  127.0.0.1 through a small hub process of this lab.
+  127.0.0.1 through a small hub process of this lab;
+* guests booted with ``links=2`` also share a second private link
+  (192.168.78.0/24, eth2, the same host number as on the first) through a hub
+  of its own: two independent paths between them, for multipath tests.
 
 State lives under ``.cache/vm`` (override: SCST_LAB_CACHE):
 
@@ -46,7 +49,10 @@ RECIPE_DIR = ROOT / "tests" / "vm" / "image"
 CACHE = Path(os.environ.get("SCST_LAB_CACHE") or ROOT / ".cache" / "vm")
 
 SUITE = "bookworm"
-LINK_NET = ipaddress.ip_network("192.168.77.0/24")
+# The private links, eth1 and eth2 in the guests; a guest is on the first
+# LINKS of them (links=N). Its address on a link has the same host number.
+LINK_NETS = (ipaddress.ip_network("192.168.77.0/24"), ipaddress.ip_network("192.168.78.0/24"))
+LINK_NET = LINK_NETS[0]
 # Host key alias shared by every guest: the image's key is pinned under it.
 HOST_KEY_ALIAS = "scst-lab-guest"
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -315,8 +321,12 @@ class Lab:
         pidfile = self.guest_dir(name) / "qemu.pid"
         return _live_pid(pidfile, marker=str(self.guest_dir(name)))
 
-    def hub_pid(self) -> int | None:
-        return _live_pid(self.dir / "hub.pid", marker=f"--lab {self.name} hub")
+    def hub_file(self, link: int, suffix: str) -> Path:
+        """hub.SUFFIX for the first link, hub2.SUFFIX for the second."""
+        return self.dir / f"hub{'' if link == 1 else link}.{suffix}"
+
+    def hub_pid(self, link: int = 1) -> int | None:
+        return _live_pid(self.hub_file(link, "pid"), marker=f"--lab {self.name} hub --link {link} ")
 
     # -- SSH material
     def ensure_key(self) -> None:
@@ -381,6 +391,8 @@ class Lab:
                 f"      ansible_python_interpreter: /usr/bin/python3\n"
                 f"      lab_address: {guest['address'].split('/')[0]}\n"
             )
+            if guest_links(guest) > 1:
+                inventory.append(f"      lab_address2: {guest['address2'].split('/')[0]}\n")
         write_atomic(self.ssh_config, "".join(config))
         write_atomic(self.inventory, "".join(inventory))
 
@@ -416,10 +428,21 @@ def console_tail(path: Path, lines: int = CONSOLE_TAIL) -> str:
 # UDP sockets on 127.0.0.1 (QEMU's socket netdev, one frame per datagram).
 
 
-def run_hub(lab: Lab) -> None:
+def guest_links(guest: dict) -> int:
+    """How many private links the guest is on (state of older labs: one)."""
+    return int(guest.get("links", 1))
+
+
+def link_port_key(link: int) -> str:
+    """Key of a guest's UDP port on LINK in lab.json."""
+    return "link_port" if link == 1 else f"link{link}_port"
+
+
+def run_hub(lab: Lab, link: int = 1) -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
-    write_atomic(lab.dir / "hub.port", f"{sock.getsockname()[1]}\n")
+    write_atomic(lab.hub_file(link, "port"), f"{sock.getsockname()[1]}\n")
+    port_key = link_port_key(link)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     peers: set[int] = set()
     stamp = None
@@ -431,7 +454,7 @@ def run_hub(lab: Lab) -> None:
             return  # the lab is gone
         if mtime != stamp:
             stamp = mtime
-            peers = {g["link_port"] for g in lab.load()["guests"].values()}
+            peers = {g[port_key] for g in lab.load()["guests"].values() if port_key in g}
         ready = select.select([sock], [], [], 1.0)[0]
         if not ready:
             continue
@@ -449,43 +472,50 @@ def run_hub(lab: Lab) -> None:
                 sock.sendto(frame, ("127.0.0.1", target))
 
 
-def ensure_hub(lab: Lab) -> int:
-    if lab.hub_pid() is not None:
-        return int((lab.dir / "hub.port").read_text())
-    (lab.dir / "hub.port").unlink(missing_ok=True)
-    with open(lab.dir / "hub.log", "a") as hub_log:
+def ensure_hub(lab: Lab, link: int = 1) -> int:
+    """UDP port of LINK's hub, started if it does not run."""
+    port_file = lab.hub_file(link, "port")
+    if lab.hub_pid(link) is not None:
+        return int(port_file.read_text())
+    port_file.unlink(missing_ok=True)
+    with open(lab.hub_file(link, "log"), "a") as hub_log:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).resolve()), "--lab", lab.name, "hub"],
+            [sys.executable, str(Path(__file__).resolve()), "--lab", lab.name, "hub",
+             "--link", str(link)],
             stdin=subprocess.DEVNULL, stdout=hub_log, stderr=hub_log,
             start_new_session=True, cwd="/",
         )
-    write_atomic(lab.dir / "hub.pid", f"{proc.pid}\n")
+    write_atomic(lab.hub_file(link, "pid"), f"{proc.pid}\n")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        if (lab.dir / "hub.port").exists():
-            return int((lab.dir / "hub.port").read_text())
+        if port_file.exists():
+            return int(port_file.read_text())
         if proc.poll() is not None:
             break
         time.sleep(0.1)
-    raise LabError(f"the link hub did not start; see {lab.dir / 'hub.log'}")
+    raise LabError(f"the hub of link {link} did not start; see {lab.hub_file(link, 'log')}")
 
 
 # --------------------------------------------------------------------------
 # Guests
 
 
-def parse_guest_spec(spec: str, memory: int, cpus: int) -> dict:
-    """NAME[=ADDRESS][,memory=MiB][,cpus=N] -> {name, address, memory, cpus}."""
+def parse_guest_spec(spec: str, memory: int, cpus: int, links: int = 1) -> dict:
+    """NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N] -> {name, address, memory, cpus, links}."""
     head, *options = spec.split(",")
     name, _sep, addr = head.partition("=")
     if not NAME_RE.match(name):
         raise LabError(f"bad guest name {name!r}: lowercase letters, digits, '-'")
-    guest = {"name": name, "address": None, "memory": memory, "cpus": cpus}
+    guest = {"name": name, "address": None, "memory": memory, "cpus": cpus, "links": links}
     for option in options:
         key, _sep, value = option.partition("=")
-        if key not in ("memory", "cpus") or not value.isdigit() or int(value) < 1:
-            raise LabError(f"bad option {option!r} for {name}: use memory=MiB or cpus=N")
+        if key not in ("memory", "cpus", "links") or not value.isdigit() or int(value) < 1:
+            raise LabError(
+                f"bad option {option!r} for {name}: use memory=MiB, cpus=N or links=N"
+            )
         guest[key] = int(value)
+    if guest["links"] > len(LINK_NETS):
+        raise LabError(f"bad option links={guest['links']} for {name}: at most {len(LINK_NETS)}")
     if addr:
         try:
             iface = ipaddress.ip_interface(addr if "/" in addr else f"{addr}/{LINK_NET.prefixlen}")
@@ -499,15 +529,35 @@ def parse_guest_spec(spec: str, memory: int, cpus: int) -> dict:
     return guest
 
 
-def qemu_command(lab: Lab, name: str, guest: dict, hub_port: int, image: Path) -> list[str]:
+def address_on_link(address: str, link: int) -> str:
+    """The address with ADDRESS's host number on LINK (ADDRESS on the first link)."""
+    host = int(ipaddress.ip_interface(address).ip) - int(LINK_NET.network_address)
+    net = LINK_NETS[link - 1]
+    return f"{net[host]}/{net.prefixlen}"
+
+
+def qemu_command(lab: Lab, name: str, guest: dict, hub_ports: dict[int, int],
+                 image: Path) -> list[str]:
+    """QEMU's command line; HUB_PORTS maps each link of the guest to its hub's port."""
     gdir = lab.guest_dir(name)
     slot = guest["slot"]
     append = " ".join([
         "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1",
         f"lab.name={name}",
         f"lab.addr={guest['address']}",
+        *([f"lab.addr2={guest['address2']}"] if guest_links(guest) > 1 else []),
         f"lab.key={lab.public_key_arg()}",
     ])
+    # eth1, eth2, ...: NICs are numbered in PCI order, the order given here.
+    links: list[str] = []
+    for link in range(1, guest_links(guest) + 1):
+        net_id = "link" if link == 1 else f"link{link}"
+        links += [
+            "-netdev", f"socket,id={net_id},udp=127.0.0.1:{hub_ports[link]},"
+                       f"localaddr=127.0.0.1:{guest[link_port_key(link)]}",
+            "-device", f"virtio-net-pci,netdev={net_id},"
+                       f"mac=52:54:00:4c:{76 + link}:{slot:02x}",
+        ]
     return [
         "qemu-system-x86_64",
         "-name", f"{lab.name}/{name}",
@@ -522,8 +572,7 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_port: int, image: Path) -
         "-drive", f"file={gdir / 'disk.qcow2'},if=virtio,format=qcow2,cache=unsafe",
         "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{guest['ssh_port']}-:22",
         "-device", f"virtio-net-pci,netdev=mgmt,mac=52:54:00:4c:00:{slot:02x}",
-        "-netdev", f"socket,id=link,udp=127.0.0.1:{hub_port},localaddr=127.0.0.1:{guest['link_port']}",
-        "-device", f"virtio-net-pci,netdev=link,mac=52:54:00:4c:77:{slot:02x}",
+        *links,
         "-device", "virtio-rng-pci",
         "-serial", f"file:{gdir / 'console.log'}",
         "-pidfile", str(gdir / "qemu.pid"),
@@ -531,7 +580,7 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_port: int, image: Path) -
     ]
 
 
-def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -> None:
+def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_ports: dict[int, int]) -> None:
     name, address, memory, cpus = spec["name"], spec["address"], spec["memory"], spec["cpus"]
     used_slots = {g["slot"] for g in state["guests"].values()}
     used_addrs = {g["address"].split("/")[0] for g in state["guests"].values()}
@@ -551,11 +600,15 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -
         "address": address,
         "ssh_port": free_port(socket.SOCK_STREAM),
         "link_port": free_port(socket.SOCK_DGRAM),
+        "links": spec["links"],
         "memory": memory,
         "cpus": cpus,
         "image": image.name,
         "started": time.time(),
     }
+    for link in range(2, spec["links"] + 1):
+        guest[link_port_key(link)] = free_port(socket.SOCK_DGRAM)
+        guest["address2" if link == 2 else f"address{link}"] = address_on_link(address, link)
     subprocess.run(
         ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2",
          "-b", str(image / "rootfs.qcow2"), str(gdir / "disk.qcow2")],
@@ -564,7 +617,7 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -
     # Register first: the hub only repeats frames between known ports.
     state["guests"][name] = guest
     lab.save(state)
-    cmd = qemu_command(lab, name, guest, hub_port, image)
+    cmd = qemu_command(lab, name, guest, hub_ports, image)
     write_atomic(gdir / "qemu.cmd", shlex.join(cmd) + "\n")
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -575,8 +628,12 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_port: int) -
             f"qemu could not start {name} (exit {result.returncode}): "
             f"{(result.stderr or result.stdout).strip()}"
         )
-    log(f"{name}: booting ({address} on the link, ssh 127.0.0.1:{guest['ssh_port']}, "
-        f"{memory} MiB, {cpus} vCPUs)")
+    on_links = " and ".join(
+        guest["address"] if link == 1 else guest["address2"]
+        for link in range(1, guest_links(guest) + 1)
+    )
+    log(f"{name}: booting ({on_links} on the link{'s' if spec['links'] > 1 else ''}, "
+        f"ssh 127.0.0.1:{guest['ssh_port']}, {memory} MiB, {cpus} vCPUs)")
 
 
 def ssh_probe(lab: Lab, name: str, command: str = "true", timeout: int = 20) -> tuple[int, str]:
@@ -647,7 +704,7 @@ def cmd_image(lab: Lab, args) -> int:
 
 
 def cmd_up(lab: Lab, args) -> int:
-    specs = [parse_guest_spec(s, args.memory, args.cpus) for s in args.guests]
+    specs = [parse_guest_spec(s, args.memory, args.cpus, args.links) for s in args.guests]
     if len({g["name"] for g in specs}) != len(specs):
         raise LabError("a guest name is given twice")
     qemu_usable()
@@ -665,16 +722,22 @@ def cmd_up(lab: Lab, args) -> int:
                 shutil.rmtree(lab.guest_dir(name), ignore_errors=True)
                 del state["guests"][name]
         lab.save(state)
-        hub_port = ensure_hub(lab)
+        # One hub per link that a guest of this call is on; the second
+        # link's hub runs only in labs that use it.
+        hub_ports = {
+            link: ensure_hub(lab, link) for link in range(1, max(s["links"] for s in specs) + 1)
+        }
         for spec in specs:
             name = spec["name"]
             if name in state["guests"]:
-                have = state["guests"][name]["address"]
-                if spec["address"] not in (None, have):
-                    raise LabError(f"{name} is already up with address {have}")
+                have = state["guests"][name]
+                if spec["address"] not in (None, have["address"]):
+                    raise LabError(f"{name} is already up with address {have['address']}")
+                if spec["links"] != guest_links(have):
+                    raise LabError(f"{name} is already up on {guest_links(have)} link(s)")
                 log(f"{name}: already up")
                 continue
-            start_guest(lab, state, spec, image, hub_port)
+            start_guest(lab, state, spec, image, hub_ports)
             booting.append(name)
         lab.write_client_files(state)
     wait_for_ssh(lab, [g["name"] for g in specs], args.timeout)
@@ -729,9 +792,10 @@ def cmd_down(lab: Lab, args) -> int:
         if state["guests"]:
             lab.write_client_files(state)
             return 0
-        hub = lab.hub_pid()
-        if hub is not None:
-            os.kill(hub, signal.SIGTERM)
+        for link in range(1, len(LINK_NETS) + 1):
+            hub = lab.hub_pid(link)
+            if hub is not None:
+                os.kill(hub, signal.SIGTERM)
     # Nothing left: remove the lab, its key included.
     shutil.rmtree(lab.dir, ignore_errors=True)
     log(f"lab {lab.name} removed")
@@ -755,6 +819,7 @@ def cmd_status(lab: Lab, args) -> int:
             "ssh_config": str(one.ssh_config),
             "identity_file": str(one.key_file),
             "hub_running": one.hub_pid() is not None,
+            "hub2_running": one.hub_pid(2) is not None,
             "guests": guests,
         }
     if args.json:
@@ -769,8 +834,9 @@ def cmd_status(lab: Lab, args) -> int:
             print("  no guests")
         for gname, guest in info["guests"].items():
             state = "running" if guest["running"] else "STOPPED"
+            link2 = f" link2 {guest['address2']}" if guest_links(guest) > 1 else ""
             print(f"  {gname:<16} {state:<8} ssh 127.0.0.1:{guest['ssh_port']:<6} "
-                  f"link {guest['address']:<18} {guest['memory']} MiB")
+                  f"link {guest['address']:<18} {guest['memory']} MiB{link2}")
     return 0
 
 
@@ -780,7 +846,7 @@ def cmd_console(lab: Lab, args) -> int:
 
 
 def cmd_hub(lab: Lab, args) -> int:
-    run_hub(lab)
+    run_hub(lab, args.link)
     return 0
 
 
@@ -800,11 +866,15 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_image)
 
     p = sub.add_parser("up", help="boot guests and wait for SSH")
-    p.add_argument("guests", nargs="+", metavar="NAME[=ADDRESS][,memory=MiB][,cpus=N]",
+    p.add_argument("guests", nargs="+",
+                   metavar="NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N]",
                    help=f"guest name, optionally its address on {LINK_NET} (default: "
-                        f".10, .20, ... in order of start) and its size")
+                        f".10, .20, ... in order of start), its size and its private links")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY, help="MiB per guest")
     p.add_argument("--cpus", type=int, default=DEFAULT_CPUS, help="vCPUs per guest")
+    p.add_argument("--links", type=int, choices=range(1, len(LINK_NETS) + 1), default=1,
+                   help=f"private links per guest: 1 ({LINK_NETS[0]}, eth1) or 2 "
+                        f"(and {LINK_NETS[1]}, eth2, the same host number) (default: %(default)s)")
     p.add_argument("--timeout", type=int, default=BOOT_TIMEOUT, help="seconds to wait for SSH")
     p.set_defaults(func=cmd_up)
 
@@ -832,7 +902,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-n", "--lines", type=int, default=CONSOLE_TAIL)
     p.set_defaults(func=cmd_console)
 
-    p = sub.add_parser("hub")  # internal: the private link's repeater
+    p = sub.add_parser("hub")  # internal: a private link's repeater
+    p.add_argument("--link", type=int, choices=range(1, len(LINK_NETS) + 1), default=1)
     p.set_defaults(func=cmd_hub)
 
     args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ guests are always named target1 and initiator1.
 """
 
 import os
+import sys
 
 import pytest
 import testinfra
@@ -30,3 +31,17 @@ def target():
 def lab(target):
     """The scenario's variables (molecule.yml, provisioner.inventory) as target1 sees them."""
     return target.ansible.get_variables()
+
+
+def record_measurement(step, text):
+    """One line "STEP: TEXT" for the scenario's timing report.
+
+    Appended to the file named by SCST_LAB_MEASUREMENTS, which
+    tests/vm/molecule_timed.py prints after the table of stages; printed too.
+    """
+    line = f"{step}: {text}"
+    print(line, file=sys.stderr)
+    path = os.environ.get("SCST_LAB_MEASUREMENTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")

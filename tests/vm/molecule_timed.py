@@ -6,6 +6,12 @@ from the end of one action to the end of the next is that action's time.
 At the end a table of stages, seconds and results is printed and written to
 .cache/vm/timings-SCENARIO.txt.
 
+A scenario may measure steps inside its stages (a failover time, a write's
+duration and checksum): its playbooks and tests append one line per
+measurement, ``STEP: WHAT WAS MEASURED``, to the file named by the
+environment variable SCST_LAB_MEASUREMENTS (.cache/vm/measurements-SCENARIO.txt,
+emptied when the run starts); those lines follow the table.
+
 Exit status is molecule's, and 1 as well when a stage of the sequence was
 missing, skipped or disabled, or the verifier found no tests: nothing may be
 skipped silently. The whole run is bounded (SCST_LAB_SCENARIO_TIMEOUT
@@ -50,7 +56,11 @@ def test_sequence(scenario: str) -> list[str]:
 def main() -> int:
     scenario = sys.argv[1]
     sequence = test_sequence(scenario)
-    env = dict(os.environ, NO_COLOR="1", PY_COLORS="0", ANSIBLE_FORCE_COLOR="0")
+    measurements = ROOT / ".cache" / "vm" / f"measurements-{scenario}.txt"
+    measurements.parent.mkdir(parents=True, exist_ok=True)
+    measurements.write_text("")
+    env = dict(os.environ, NO_COLOR="1", PY_COLORS="0", ANSIBLE_FORCE_COLOR="0",
+               SCST_LAB_MEASUREMENTS=str(measurements))
     # Label the stages with the sequence's own words ("side_effect reboot.yml").
     pending = list(sequence)
     stages: list[tuple[str, float, str]] = []
@@ -115,6 +125,10 @@ def main() -> int:
     table = [f"molecule scenario {scenario}: time per stage (wall clock)"]
     table += [f"  {label:<{width}}  {seconds:7.1f} s  {result}" for label, seconds, result in stages]
     table.append(f"  {'total':<{width}}  {total:7.1f} s  exit {rc}")
+    measured = [line for line in measurements.read_text().splitlines() if line.strip()]
+    if measured:
+        table.append(f"measured inside the stages ({measurements.name}):")
+        table += [f"  {line}" for line in measured]
     report = "\n".join(table) + "\n"
     out = ROOT / ".cache" / "vm" / f"timings-{scenario}.txt"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,9 @@ PACKAGES=(
     openssh-server python3 python3-apt
     # iSCSI initiator and its tools
     open-iscsi lsscsi sg3-utils parted e2fsprogs
+    # dm-multipath over iSCSI paths (scenario multipath); multipathd stays off
+    # until a role turns it on (DISABLED_UNITS)
+    multipath-tools
     # a kernel iSCSI target (LIO) to test initiators against
     targetcli-fb
     # building out-of-tree modules (SCST) against the running kernel
@@ -51,6 +54,9 @@ MASKED_UNITS=(
     e2scrub_all.timer e2scrub_reap.service fstrim.timer man-db.timer
     getty@tty1.service
 )
+# Installed but off: only the scenarios that ask for them start them, so the
+# other guests boot and run as they did before these packages were added.
+DISABLED_UNITS=(multipathd.service multipathd.socket)
 # Small initrd: only what mounting /dev/vda needs (initramfs-tools MODULES=list).
 INITRD_MODULES=(virtio_pci virtio_blk ext4 crc32c_generic)
 
@@ -172,6 +178,7 @@ passwd_lock=$(in_root passwd -l root 2>&1) || die "passwd -l root: $passwd_lock"
 
 in_root systemctl enable systemd-networkd.service lab-setup.service >/dev/null 2>&1
 in_root systemctl mask "${MASKED_UNITS[@]}" >/dev/null 2>&1
+in_root systemctl disable "${DISABLED_UNITS[@]}" >/dev/null 2>&1
 
 kernels=("$ROOTFS"/lib/modules/*)
 ((${#kernels[@]} == 1)) || die "expected one kernel in the image, found: ${kernels[*]##*/}"
