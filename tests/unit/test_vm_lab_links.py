@@ -224,8 +224,8 @@ def test_qemu_attaches_each_shared_disk_writable_by_several_guests(lab, tmp_path
     ]
     blk = [d for d in devices(cmd) if d.startswith("virtio-blk-pci")]
     assert blk == [
-        "virtio-blk-pci,drive=shared-data0,share-rw=on,serial=lab-data0",
-        "virtio-blk-pci,drive=shared-data1,share-rw=on,serial=lab-data1",
+        "virtio-blk-pci,drive=shared-data0,share-rw=on,serial=lab-data0,addr=0x10",
+        "virtio-blk-pci,drive=shared-data1,share-rw=on,serial=lab-data1,addr=0x11",
     ]
     # the root disk stays the first one (vda); shared disks follow
     assert drives(cmd)[0].startswith(f"file={lab.guest_dir('node-a') / 'disk.qcow2'}")

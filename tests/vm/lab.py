@@ -64,6 +64,8 @@ NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
 # virtio serials hold 20 bytes) and its size (sparse; created by the first guest).
 SHARED_RE = re.compile(r"[a-z][a-z0-9]{0,15}")
 SHARED_SIZE = "1G"
+# PCI slot of a guest's first shared disk; the next ones follow (q35 bus 0).
+SHARED_SLOT = 0x10
 
 BOOT_TIMEOUT = int(os.environ.get("SCST_LAB_BOOT_TIMEOUT", "420"))
 DEFAULT_MEMORY = int(os.environ.get("SCST_LAB_MEMORY", "2048"))
@@ -585,15 +587,19 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_ports: dict[int, int],
             "-device", f"virtio-net-pci,netdev={net_id},"
                        f"mac=52:54:00:4c:{76 + link}:{slot:02x}",
         ]
-    # Shared disks after the root disk (vdb, vdc, ...), named by their serial.
+    # Shared disks after the root disk (vdb, vdc, ...), named by their serial:
+    # the kernel names virtio disks in PCI order and QEMU places if=virtio
+    # drives after the -device ones, so the shared disks take fixed slots
+    # above the automatic ones (root=/dev/vda stays the root disk).
     # share-rw lets several QEMU processes write the same file; no cache of
     # QEMU's own sits between them (the host's page cache is shared).
     shared: list[str] = []
-    for disk in guest.get("shared", []):
+    for index, disk in enumerate(guest.get("shared", [])):
         shared += [
             "-drive", f"file={lab.shared_disk(disk)},if=none,id=shared-{disk},format=raw,"
                       f"cache=writeback",
-            "-device", f"virtio-blk-pci,drive=shared-{disk},share-rw=on,serial=lab-{disk}",
+            "-device", f"virtio-blk-pci,drive=shared-{disk},share-rw=on,serial=lab-{disk},"
+                       f"addr={SHARED_SLOT + index:#x}",
         ]
     return [
         "qemu-system-x86_64",
