@@ -53,9 +53,16 @@ PHASES = (
     "dg_device",          # target group before it exists would become a remote one)
     "dg_attr",
     "create_target_group",
-    "tg_attr",            # group_id, state, preferred: one write each, no force needed
     "tg_member",
     "tg_member_attr",     # rel_tgt_id of remote targets
+    # group_id, state, preferred: one write each, no force needed; after the
+    # members. SCST tells the devices' handlers of a state change of a target
+    # group that has no remote target and no session yet; vdisk_blockio
+    # (bind_alua_state=1) then closes its backing device on "standby" and
+    # answers every command "medium not present". A new group of remote
+    # targets set to standby before they were added did that on the active
+    # node (found by the VM scenario ha).
+    "tg_attr",
     "enable_target",
     "enable_driver",
 )

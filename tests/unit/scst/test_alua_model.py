@@ -156,3 +156,25 @@ def test_bad_alua_input_names_the_field_and_the_rule_and_changes_nothing(run, tm
         assert rule in result["msg"], result["msg"]
         assert run.emu.write_log == [] and run.emu.dump() == before
         assert (tmp_path / "scst.conf").read_bytes() == saved
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_a_new_target_group_gets_its_members_before_its_state(run, tmp_path, check):
+    """Real SCST: a state change of a target group without a remote target and
+    without sessions reaches the devices' handlers, and vdisk_blockio closes
+    its backing device on a non-active state (every command then fails with
+    "medium not present"). So each target group's targets go in before its
+    state, group_id and preferred are written: node_b, a group of remote
+    targets set to standby, must not make this node's devices unusable."""
+    result = run("scst_config", _args(tmp_path, CONFIG), check=check)
+    assert not result["failed"], result.get("msg")
+    writes = planned(result)
+    for group, (_devices, tgs) in EXPECTED.items():
+        for tg, (_gid, _state, _pref, members) in tgs.items():
+            base = "device_groups/%s/target_groups/%s/" % (group, tg)
+            adds = [i for i, (path, value) in enumerate(writes)
+                    if path == base + "mgmt" and value.startswith("add ")]
+            settings = [i for i, (path, _v) in enumerate(writes)
+                        if path in (base + "state", base + "group_id", base + "preferred")]
+            assert len(adds) == len(members) and settings, (tg, writes)
+            assert max(adds) < min(settings), "%s/%s: %s" % (group, tg, writes)
