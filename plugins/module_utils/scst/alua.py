@@ -308,6 +308,7 @@ def _plan_target_groups(live, plan, request, group, exists, local, refusals):
             for name, kind in members[tg].items():
                 if name not in request.deleted_targets:
                     owner[name] = (tg, kind)
+    claimed = set(t.name for tg in group.target_groups for t in tg.targets)
     for tg in group.target_groups:
         path = tg_dir(group.name, tg.name)
         label = "target group %s of device group %s" % (tg.name, group.name)
@@ -319,7 +320,9 @@ def _plan_target_groups(live, plan, request, group, exists, local, refusals):
         for target in tg.targets:
             _plan_member(plan, path, tg, target, owner.get(target.name), local, group, label)
         if tg_exists and request.purge:
-            for name in sorted(set(members[tg.name]) - set(t.name for t in tg.targets)):
+            # a target another group of this device group wants is moved there
+            # (_plan_member takes it out of here): one "del", not two
+            for name in sorted(set(members[tg.name]) - claimed):
                 if name not in request.deleted_targets:
                     plan.add("remove_tg_member", join(path, "mgmt"), "del %s" % name,
                              "take target %s out of %s" % (name, label))

@@ -178,3 +178,22 @@ def test_a_new_target_group_gets_its_members_before_its_state(run, tmp_path, che
                         if path in (base + "state", base + "group_id", base + "preferred")]
             assert len(adds) == len(members) and settings, (tg, writes)
             assert max(adds) < min(settings), "%s/%s: %s" % (group, tg, writes)
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_purge_moves_a_target_to_another_group_with_one_del(run, tmp_path, check):
+    """With purge, a target that moves from node_a to node_b leaves node_a once:
+    the move takes it out, the purge of node_a's extra members does not again
+    (a second "del" is EINVAL on SCST, after check mode had passed)."""
+    assert not run("scst_config", _args(tmp_path, CONFIG))["failed"]
+    moved = copy.deepcopy(CONFIG)
+    tgs = moved["device_groups"]["vols"]["target_groups"]
+    tgs["node_a"]["targets"] = {}
+    tgs["node_b"]["targets"][T1] = {}
+    result = run("scst_config", _args(tmp_path, moved, purge=True), check=check)
+    assert not result["failed"], result.get("msg")
+    dels = [w for w in planned(result) if w == ("device_groups/vols/target_groups/node_a/mgmt", "del " + T1)]
+    assert len(dels) == 1, planned(result)
+    if not check:
+        assert set(_alua(run.emu)["vols"][1]["node_b"][3]) == {PEER, T1}
+        assert _alua(run.emu)["vols"][1]["node_a"][3] == {}
