@@ -218,18 +218,14 @@ sessions:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import (
     DeviceResolver,
     DeviceWaiter,
     multipath_entry,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
-    C_LOCALE,
-    Iscsiadm,
-    ansible_run_command,
-)
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import C_LOCALE, Iscsiadm, module_iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
 
 
@@ -319,8 +315,7 @@ def describe(devices: list) -> list:
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
+    iscsiadm = module_iscsiadm(module)
     udevadm = module.get_bin_path("udevadm")
 
     def settle(timeout):
@@ -329,17 +324,18 @@ def main():
                                environ_update=dict(C_LOCALE))
 
     waiter = DeviceWaiter(iscsiadm=iscsiadm, resolver=DeviceResolver(), settle=settle)
-    try:
+
+    def wait():
         changed, result, notes = run(iscsiadm=iscsiadm, waiter=waiter, params=module.params,
                                      check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for note in notes:
-        module.warn(note)
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+        for note in notes:
+            module.warn(note)
+        diff = result.pop("diff", None)
+        if module._diff and diff is not None:
+            result["diff"] = diff
+        return dict(result, changed=changed)
+
+    module.exit_with(wait)
 
 
 if __name__ == "__main__":

@@ -109,12 +109,12 @@ sessions:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
-    C_LOCALE,
     Iscsiadm,
     ansible_run_command,
+    module_iscsiadm,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.multipath import Multipathd, MultipathSysfs
@@ -163,25 +163,22 @@ def run(*, iscsiadm: Iscsiadm, sysfs, multipathd, readcap, params: dict, check_m
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-
-    def run_command(argv):
-        return module.run_command(argv, environ_update=dict(C_LOCALE), check_rc=False)
-
+    iscsiadm = module_iscsiadm(module)
+    run_command = ansible_run_command(module)
     multipathd_bin = module.get_bin_path("multipathd")
     readcap_bin = module.get_bin_path("sg_readcap")
-    try:
+
+    def rescan():
         changed, result, notes = run(
             iscsiadm=iscsiadm, sysfs=MultipathSysfs(),
             multipathd=Multipathd(run_command=run_command, binary=multipathd_bin) if multipathd_bin else None,
             readcap=ReadCapacity(run_command=run_command, binary=readcap_bin) if readcap_bin else None,
             params=module.params, check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for note in notes:
-        module.warn(note)
-    module.exit_json(changed=changed, **result)
+        for note in notes:
+            module.warn(note)
+        return dict(result, changed=changed)
+
+    module.exit_with(rescan)
 
 
 if __name__ == "__main__":
