@@ -173,37 +173,13 @@ from ansible_collections.scst.iscsi.plugins.module_utils.common.module import Co
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.multipath import (
-    DEFAULT_CONFIG_PATH,
-    MultipathConfig,
     Multipathd,
     MultipathSysfs,
     apply_config,
+    check_request,
+    module_options,
     plan_config,
-    validate_config_path,
 )
-
-
-def argument_spec():
-    return dict(
-        path=dict(type="path", default=DEFAULT_CONFIG_PATH),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        no_path_retry=dict(type="raw", default=12),
-        wwids=dict(type="list", elements="str", default=[]),
-        aliases=dict(type="list", elements="dict", default=[], options=dict(
-            wwid=dict(type="str", required=True),
-            alias=dict(type="str", required=True),
-        )),
-        find_multipaths=dict(type="str", choices=["strict", "no", "yes", "greedy", "smart"]),
-        reconfigure=dict(type="bool", default=True),
-    )
-
-
-def build_request(params: dict) -> dict:
-    """The checked options: the file's path, whether it exists and what it says, whether
-    multipathd is told."""
-    return dict(path=validate_config_path(params["path"]), state=params["state"], reconfigure=params["reconfigure"],
-                config=MultipathConfig(no_path_retry=params["no_path_retry"], wwids=params["wwids"],
-                                       aliases=params["aliases"], find_multipaths=params["find_multipaths"]).validate())
 
 
 def make_plan(request: dict):
@@ -220,7 +196,7 @@ def diff(plan, result: dict) -> dict:
 
 
 def main():
-    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CollectionModule(argument_spec=module_options(), supports_check_mode=True)
     binary = module.get_bin_path("multipathd")
     multipathd = Multipathd(binary=binary, run_command=ansible_run_command(module)) if binary else None
     sysfs = MultipathSysfs()
@@ -233,7 +209,7 @@ def main():
         return dict(path=request["path"], content=plan.after["content"], actions=plan.descriptions(),
                     maps=[found.dump() for found in sysfs.maps()])
 
-    module.run_plan(build_request, make_plan, apply=apply, report=report, diff=diff, always_diff=True)
+    module.run_plan(check_request, make_plan, apply=apply, report=report, diff=diff, always_diff=True)
 
 
 if __name__ == "__main__":
