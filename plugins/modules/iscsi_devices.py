@@ -224,9 +224,8 @@ from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import (
     DeviceWaiter,
     multipath_entry,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import C_LOCALE, Iscsiadm, module_iscsiadm
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SessionSelection
 
 
 def argument_spec():
@@ -242,16 +241,6 @@ def argument_spec():
     )
 
 
-def selector(*, target, portal):
-    def select(session):
-        if target is not None and session.target != target:
-            return False
-        if portal is not None and session.portal != portal:
-            return False
-        return True
-    return select
-
-
 def flatten(snapshot, resolver) -> list:
     devices = []
     for session in snapshot.sessions:
@@ -265,24 +254,13 @@ def flatten(snapshot, resolver) -> list:
 
 def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: bool) -> tuple:
     """Returns ``(changed, result, notes)``."""
-    target = params["target"]
     notes = []
-    if target is not None:
-        validate_iscsi_name(target, warnings=notes)
-    portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
-    if params["port"] is not None and portal is None:
-        raise ValidationError("port", "needs portal")
+    select = SessionSelection.from_options(params, warnings=notes)
     for option in ("wait_timeout", "min_devices", "min_paths"):
         if params[option] < 0:
             raise ValidationError(option, "must not be negative", params[option])
-    select = selector(target=target, portal=portal)
-    sessions = [session for session in iscsiadm.list_sessions() if select(session)]
+    sessions = select.require(iscsiadm.list_sessions())
     if not sessions:
-        if target is not None or portal is not None:
-            raise SessionNotFoundError("no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
-                "target {0}".format(target) if target else "any target",
-                " at portal {0}".format(portal) if portal else ""), target=target,
-                portal=str(portal) if portal else None)
         return False, dict(devices=[], new_devices=[], sessions=0), notes
 
     before = flatten(waiter.snapshot(select), waiter.resolver) if params["rescan"] else []

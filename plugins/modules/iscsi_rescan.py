@@ -109,14 +109,12 @@ sessions:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
     Iscsiadm,
     ansible_run_command,
     module_iscsiadm,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SessionSelection
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.multipath import Multipathd, MultipathSysfs
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.rescan import ReadCapacity, rescan_and_resize
 
@@ -132,20 +130,9 @@ def argument_spec():
 def run(*, iscsiadm: Iscsiadm, sysfs, multipathd, readcap, params: dict, check_mode: bool) -> tuple:
     """Returns ``(changed, result, notes)``."""
     notes = []
-    target = params["target"]
-    if target is not None:
-        validate_iscsi_name(target, warnings=notes)
-    portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
-    if params["port"] is not None and portal is None:
-        raise ValidationError("port", "needs portal")
+    select = SessionSelection.from_options(params, warnings=notes)
     tree = iscsiadm.session_tree()
-    selected = [session for session in tree if (target is None or session.target == target)
-                and (portal is None or session.portal == portal)]
-    if not selected and (target is not None or portal is not None):
-        raise SessionNotFoundError("no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
-            "target {0}".format(target) if target else "any target",
-            " at portal {0}".format(portal) if portal else ""), target=target,
-            portal=str(portal) if portal else None)
+    selected = select.require(tree)
     sid_of_disk = {device.name: session.sid for session in tree for device in session.devices if device.name}
     disks = [device.name for session in selected for device in session.devices if device.name]
     units = rescan_and_resize(iscsiadm=iscsiadm, sysfs=sysfs, multipathd=multipathd, readcap=readcap,
