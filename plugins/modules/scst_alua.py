@@ -46,12 +46,25 @@ options:
     description:
       - Set or clear the preferred flag of the target group. When not set, the flag is left as it is.
     type: bool
+  persist:
+    description:
+      - Save the running configuration to O(config_file) afterwards when that changes the file, as
+        M(scst.iscsi.scst_config) does, so that the state survives a reboot of the node. In check
+        mode a pending state change counts as a file update.
+    type: bool
+    default: false
+  config_file:
+    description:
+      - Where the running configuration is saved with O(persist=true). C(scst.service) reads
+        C(/etc/scst.conf).
+    type: path
+    default: /etc/scst.conf
 notes:
   - In check mode a device group or target group that does not exist yet gives a warning (an
     earlier task may be about to create it) and the plan assumes a new group (V(active), not
     preferred); in a real run it is an error naming the option.
-  - To keep the state across a reboot, save the configuration afterwards (M(scst.iscsi.scst_config)
-    with O(scst.iscsi.scst_config#module:persist=true), or the scst_target role's handler).
+  - To keep the state across a reboot, set O(persist=true) (or save the configuration afterwards with
+    M(scst.iscsi.scst_config)). playbooks/ha-switch.yml in the collection is a whole switch of an HA pair.
 seealso:
   - module: scst.iscsi.scst_config
   - module: scst.iscsi.scst_info
@@ -90,11 +103,12 @@ EXAMPLES = r"""
     state: active
   delegate_to: san-b.example.com
 
-- name: Node B announces node A as unavailable
+- name: Node B announces node A as unavailable, and saves /etc/scst.conf
   scst.iscsi.scst_alua:
     device_group: vols
     target_group: node_a
     state: unavailable
+    persist: true
   delegate_to: san-b.example.com
 """
 
@@ -137,6 +151,16 @@ preferred_after:
   returned: success
   type: bool
   sample: false
+persisted:
+  description: Whether O(config_file) was (in check mode, would be) written.
+  returned: always
+  type: bool
+  sample: true
+config_file:
+  description: The file saved to.
+  returned: when O(persist=true)
+  type: str
+  sample: /etc/scst.conf
 diff:
   description: The target group's state and preferred flag before and after, in diff mode.
   returned: when diff mode is on
@@ -145,6 +169,7 @@ diff:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.alua import AluaStateRequest, plan_alua_state
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.catalog import ALUA_STATES
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist_after
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
@@ -153,11 +178,14 @@ OPTIONS = dict(
     target_group=dict(type="str", required=True),
     state=dict(type="str", required=True, choices=list(ALUA_STATES)),
     preferred=dict(type="bool"),
+    persist=dict(type="bool", default=False),
+    config_file=dict(type="path", default="/etc/scst.conf"),
 )
 
 
 def main():
-    run_planning_module(OPTIONS, AluaStateRequest, plan_alua_state)
+    run_planning_module(OPTIONS, AluaStateRequest, plan_alua_state, make_after=persist_after,
+                        run_options=("persist", "config_file"))
 
 
 if __name__ == "__main__":

@@ -222,7 +222,7 @@ config:
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import mask_secrets
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist_after
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.predict import predict_configuration
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
 
@@ -244,17 +244,6 @@ def make_planner(p, check_mode):
     return lambda live: plan_config(live, request, check_mode=check_mode)
 
 
-def make_after(p, check_mode):
-    """Persistence, still under the host lock, once the plan is applied."""
-    def save(live, outcome):
-        if not p["persist"]:
-            return {"persisted": False}, False
-        written = persist(live, p["config_file"], check_mode=check_mode,
-                          pending_changes=bool(outcome.plan))
-        return {"persisted": written, "config_file": p["config_file"]}, written
-    return save
-
-
 def validate(p):
     """validate_only: the checks of a run, without the host."""
     request = ConfigRequest(p["config"], purge=p["purge"], force=p["force"], recreate=p["recreate"])
@@ -266,7 +255,7 @@ def run(module):
         return validate(module.params)
     # the diff: the whole configuration read before, and after that the
     # plan replayed on it (the same in check mode and in a real run)
-    return run_planner(module, make_planner, make_after=make_after, describe=read_configuration,
+    return run_planner(module, make_planner, make_after=persist_after, describe=read_configuration,
                        predict=predict_configuration)
 
 

@@ -30,7 +30,8 @@ python -m scst_emulator ctl "$NODE_B_CTL" reset-counters >/dev/null
 run --check --diff -vvv >"$TEST_TMPDIR/check.out"
 echo "check: node-a $(recap "$TEST_TMPDIR/check.out" node-a), node-b $(recap "$TEST_TMPDIR/check.out" node-b)," \
      "writes $(writes "$EMU_CTL") + $(writes "$NODE_B_CTL")"
-[ "$(writes "$EMU_CTL")" = 0 ] && [ "$(writes "$NODE_B_CTL")" = 0 ]
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
 grep -q 'The nodes of scst_target_ha_group agree' "$TEST_TMPDIR/check.out"
 
 run >"$TEST_TMPDIR/apply.out"
@@ -62,9 +63,62 @@ echo "apply: the same identity for data0 and data1 on both nodes, ALUA layout in
 emu_ctl reset-counters >/dev/null
 python -m scst_emulator ctl "$NODE_B_CTL" reset-counters >/dev/null
 run >"$TEST_TMPDIR/again.out"
-[ "$(recap "$TEST_TMPDIR/again.out" node-a)" = "0 0" ] && [ "$(recap "$TEST_TMPDIR/again.out" node-b)" = "0 0" ]
-[ "$(writes "$EMU_CTL")" = 0 ] && [ "$(writes "$NODE_B_CTL")" = 0 ]
+[ "$(recap "$TEST_TMPDIR/again.out" node-a)" = "0 0" ]
+[ "$(recap "$TEST_TMPDIR/again.out" node-b)" = "0 0" ]
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
 echo "again: nothing to do"
+
+# the failover runbook playbooks/ha-switch.yml: check mode predicts and writes
+# nothing; the switch moves the active group to node-b on both nodes and saves
+# /etc/scst.conf; site.yml with the same san_ha_active_node then agrees (no
+# change); a node outside the pair is refused before any write; and back.
+state() { head -n 1 "$1/$dg/$2/state"; }
+switch() { ansible-playbook "${INV[@]}" playbooks/ha-switch.yml --limit san_ha_nodes "$@"; }
+switch -e san_ha_active_node=node-b -e san_ha_demoted_state=unavailable --check >"$TEST_TMPDIR/switch-check.out"
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
+switch -e san_ha_active_node=node-b -e san_ha_demoted_state=unavailable >"$TEST_TMPDIR/switch.out"
+# (set -e does not stop at a false test before &&: one test per line)
+for node in node-a node-b; do
+    predicted=$(recap "$TEST_TMPDIR/switch-check.out" $node)
+    [ "$predicted" = "2 0" ]
+    [ "$(recap "$TEST_TMPDIR/switch.out" $node)" = "$predicted" ]
+done
+for root in "$EMU_ROOT" "$NODE_B_ROOT"; do
+    [ "$(state "$root" node_b)" = active ]
+    [ "$(state "$root" node_a)" = unavailable ]
+done
+for node in node-a node-b; do
+    grep -A3 'TARGET_GROUP node_b' "$TEST_TMPDIR/$node/scst.conf" | grep -q 'state active'
+    grep -A3 'TARGET_GROUP node_a' "$TEST_TMPDIR/$node/scst.conf" | grep -q 'state unavailable'
+done
+echo "switch to node-b: check mode predicted $(recap "$TEST_TMPDIR/switch-check.out" node-a) (changed failed)" \
+     "per node with 0 writes; states moved on both nodes and saved"
+if switch -e san_ha_active_node=node-c >"$TEST_TMPDIR/switch-bad.out"; then
+    echo "switch to a node outside the pair accepted"; exit 1
+fi
+grep -q 'san_ha_active_node must name a host of san_ha_nodes (node-a, node-b)' "$TEST_TMPDIR/switch-bad.out"
+emu_ctl reset-counters >/dev/null
+python -m scst_emulator ctl "$NODE_B_CTL" reset-counters >/dev/null
+switch -e san_ha_active_node=node-b -e san_ha_demoted_state=unavailable >"$TEST_TMPDIR/switch-again.out"
+for node in node-a node-b; do
+    [ "$(recap "$TEST_TMPDIR/switch-again.out" $node)" = "0 0" ]
+done
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
+switch -e san_ha_active_node=node-a >"$TEST_TMPDIR/switch-back.out"
+for root in "$EMU_ROOT" "$NODE_B_ROOT"; do
+    [ "$(state "$root" node_a)" = active ]
+    [ "$(state "$root" node_b)" = standby ]
+done
+run >"$TEST_TMPDIR/after-switch.out"
+for node in node-a node-b; do
+    [ "$(recap "$TEST_TMPDIR/after-switch.out" $node)" = "0 0" ]
+done
+echo "switch again: nothing to do; back to node-a: site.yml agrees (no change)"
+emu_ctl reset-counters >/dev/null
+python -m scst_emulator ctl "$NODE_B_CTL" reset-counters >/dev/null
 
 # nodes that disagree stop in the preflight, on every node, nothing written; with
 # --limit node-a the peer outside the run is compared from its inventory
@@ -78,13 +132,15 @@ for limit in san_ha_nodes node-a; do
     grep -q 'target group san_ha_data/node_a: state differs: active on node-a; standby on node-b' \
         "$TEST_TMPDIR/mismatch-$limit.out"
 done
-[ "$(writes "$EMU_CTL")" = 0 ] && [ "$(writes "$NODE_B_CTL")" = 0 ]
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
 # a bad volume id: the field and the rule
 if run -e '{"san_ha_volumes": {"data0": "san-ha-data0", "data1": "../x"}}' >"$TEST_TMPDIR/badid.out"; then
     echo "bad volume id accepted"; exit 1
 fi
 grep -q 'scst_target_volumes.data1: the volume id must be 1 to 64 ASCII letters' "$TEST_TMPDIR/badid.out"
-[ "$(writes "$EMU_CTL")" = 0 ] && [ "$(writes "$NODE_B_CTL")" = 0 ]
+[ "$(writes "$EMU_CTL")" = 0 ]
+[ "$(writes "$NODE_B_CTL")" = 0 ]
 echo "preflight refusals: volume and hosts named, 0 writes"
 
 sed -n 's/^vault_[a-z_]*: *//p' playbooks/inventory-ha/group_vars/all/vault.yml >"$TEST_TMPDIR/secrets"

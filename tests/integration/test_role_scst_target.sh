@@ -19,7 +19,8 @@ secrets=$(sed -n 's/^vault_[a-z_]*: *//p' playbooks/inventory/group_vars/all/vau
 emu_ctl reset-counters >/dev/null
 run --check --diff -vvv >"$TEST_TMPDIR/check.out"
 echo "check: changed/failed $(recap "$TEST_TMPDIR/check.out"), writes $(writes)"
-[ "$(writes)" = 0 ] && [ ! -e "$TEST_TMPDIR/etc/scst.conf" ]
+[ "$(writes)" = 0 ]
+[ ! -e "$TEST_TMPDIR/etc/scst.conf" ]
 grep -q '"create iscsi target iqn.2026-11.com.example.san:target1.db"' "$TEST_TMPDIR/check.out"
 
 run -vvv >"$TEST_TMPDIR/apply.out"
@@ -32,11 +33,13 @@ grep -q '^	TARGET iqn.2026-11.com.example.san:target1.files {' "$TEST_TMPDIR/etc
 emu_ctl reset-counters >/dev/null
 run >"$TEST_TMPDIR/again.out"
 echo "again: changed/failed $(recap "$TEST_TMPDIR/again.out"), writes $(writes)"
-[ "$(recap "$TEST_TMPDIR/again.out")" = "0 0" ] && [ "$(writes)" = 0 ]
+[ "$(recap "$TEST_TMPDIR/again.out")" = "0 0" ]
+[ "$(writes)" = 0 ]
 
 # purge (given as a string on the command line) finds nothing to remove
 run -e scst_target_purge=true >"$TEST_TMPDIR/purge.out"
-[ "$(recap "$TEST_TMPDIR/purge.out")" = "0 0" ] && [ "$(writes)" = 0 ]
+[ "$(recap "$TEST_TMPDIR/purge.out")" = "0 0" ]
+[ "$(writes)" = 0 ]
 
 # preflight: a missing secret and a stopped iscsi-scstd stop the run, nothing written
 emu_ctl reset-counters >/dev/null

@@ -185,3 +185,61 @@ def test_hubs_repeat_frames_on_their_own_link(lab):
         for sock in bound:
             sock.close()
     assert lab.hub_pid(1) is None and lab.hub_pid(2) is None
+
+
+# Shared disks (shared=DISK): one raw file of the lab seen by several guests.
+
+
+def drives(cmd):
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-drive"]
+
+
+def test_spec_without_shared_disks():
+    assert lab_py.parse_guest_spec("node-a", 1024, 2)["shared"] == []
+
+
+def test_spec_with_shared_disks_in_order():
+    spec = lab_py.parse_guest_spec("node-a=192.168.77.11,memory=4096,links=2,shared=data0+data1",
+                                   1024, 2)
+    assert spec["shared"] == ["data0", "data1"]
+    assert spec["memory"] == 4096 and spec["links"] == 2
+
+
+@pytest.mark.parametrize("value", [
+    "", "Data0", "data-0", "../x", "a/b", "data0+data0", "data0+", "x" * 17, "0data",
+    "data 0", "d\n",
+])
+def test_bad_shared_disk_names_are_refused(value):
+    with pytest.raises(lab_py.LabError, match="shared=DISK"):
+        lab_py.parse_guest_spec(f"node-a,shared={value}", 1024, 2)
+
+
+def test_qemu_attaches_each_shared_disk_writable_by_several_guests(lab, tmp_path):
+    guest = dict(guest_state(3, "192.168.77.11/24", 1), shared=["data0", "data1"])
+    cmd = lab_py.qemu_command(lab, "node-a", guest, {1: 50001}, tmp_path)
+    files = [d for d in drives(cmd) if "id=shared-" in d]
+    assert files == [
+        f"file={lab.shared_disk('data0')},if=none,id=shared-data0,format=raw,cache=writeback",
+        f"file={lab.shared_disk('data1')},if=none,id=shared-data1,format=raw,cache=writeback",
+    ]
+    blk = [d for d in devices(cmd) if d.startswith("virtio-blk-pci")]
+    assert blk == [
+        "virtio-blk-pci,drive=shared-data0,share-rw=on,serial=lab-data0,addr=0x10",
+        "virtio-blk-pci,drive=shared-data1,share-rw=on,serial=lab-data1,addr=0x11",
+    ]
+    # the root disk stays the first one (vda); shared disks follow
+    assert drives(cmd)[0].startswith(f"file={lab.guest_dir('node-a') / 'disk.qcow2'}")
+    assert lab.shared_disk("data0").parent.parent == lab.dir
+
+
+def test_qemu_without_shared_disks_has_only_the_root_disk(lab, tmp_path):
+    guest = guest_state(1, "192.168.77.10/24", 1)
+    cmd = lab_py.qemu_command(lab, "target1", guest, {1: 50001}, tmp_path)
+    assert len(drives(cmd)) == 1
+    assert not [d for d in devices(cmd) if d.startswith("virtio-blk-pci")]
+
+
+@pytest.mark.parametrize("name", ["node-a\n", "Node", "-a", "a/b", "a" * 32])
+def test_bad_guest_names_are_refused(name):
+    with pytest.raises(lab_py.LabError, match="bad guest name"):
+        lab_py.parse_guest_spec(name, 1024, 2)

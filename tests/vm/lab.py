@@ -11,7 +11,11 @@ KVM nor kernel modules on the host.  Everything stays on the machine:
   127.0.0.1 through a small hub process of this lab;
 * guests booted with ``links=2`` also share a second private link
   (192.168.78.0/24, eth2, the same host number as on the first) through a hub
-  of its own: two independent paths between them, for multipath tests.
+  of its own: two independent paths between them, for multipath tests;
+* guests booted with ``shared=NAME`` see the lab's shared disk NAME (a sparse
+  raw file of the lab, attached with ``share-rw=on``) as a virtio disk with the
+  serial ``lab-NAME``: storage that two target guests export together, for
+  the HA tests (``shared=data0+data1`` for several).
 
 State lives under ``.cache/vm`` (override: SCST_LAB_CACHE):
 
@@ -55,7 +59,13 @@ LINK_NETS = (ipaddress.ip_network("192.168.77.0/24"), ipaddress.ip_network("192.
 LINK_NET = LINK_NETS[0]
 # Host key alias shared by every guest: the image's key is pinned under it.
 HOST_KEY_ALIAS = "scst-lab-guest"
-NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+NAME_RE = re.compile(r"[a-z][a-z0-9-]{0,30}")
+# A shared disk: its name (the guest sees /dev/disk/by-id/virtio-lab-NAME, and
+# virtio serials hold 20 bytes) and its size (sparse; created by the first guest).
+SHARED_RE = re.compile(r"[a-z][a-z0-9]{0,15}")
+SHARED_SIZE = "1G"
+# PCI slot of a guest's first shared disk; the next ones follow (q35 bus 0).
+SHARED_SLOT = 0x10
 
 BOOT_TIMEOUT = int(os.environ.get("SCST_LAB_BOOT_TIMEOUT", "420"))
 DEFAULT_MEMORY = int(os.environ.get("SCST_LAB_MEMORY", "2048"))
@@ -289,7 +299,7 @@ def prune_images(keep: str) -> None:
 
 class Lab:
     def __init__(self, name: str):
-        if not NAME_RE.match(name):
+        if not NAME_RE.fullmatch(name):
             raise LabError(f"bad lab name {name!r}: use lowercase letters, digits and '-'")
         self.name = name
         self.dir = CACHE / "labs" / name
@@ -314,6 +324,10 @@ class Lab:
 
     def guest_dir(self, name: str) -> Path:
         return self.dir / "guests" / name
+
+    def shared_disk(self, disk: str) -> Path:
+        """The raw file of the lab's shared disk DISK (removed with the lab)."""
+        return self.dir / "shared" / f"{disk}.img"
 
     # -- processes
     def guest_pid(self, name: str) -> int | None:
@@ -501,17 +515,32 @@ def ensure_hub(lab: Lab, link: int = 1) -> int:
 
 
 def parse_guest_spec(spec: str, memory: int, cpus: int, links: int = 1) -> dict:
-    """NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N] -> {name, address, memory, cpus, links}."""
+    """NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N][,shared=DISK[+DISK...]].
+
+    -> {name, address, memory, cpus, links, shared}
+    """
     head, *options = spec.split(",")
     name, _sep, addr = head.partition("=")
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise LabError(f"bad guest name {name!r}: lowercase letters, digits, '-'")
-    guest = {"name": name, "address": None, "memory": memory, "cpus": cpus, "links": links}
+    guest = {"name": name, "address": None, "memory": memory, "cpus": cpus, "links": links,
+             "shared": []}
     for option in options:
         key, _sep, value = option.partition("=")
+        if key == "shared":
+            disks = value.split("+")
+            bad = [d for d in disks if not SHARED_RE.fullmatch(d)]
+            if bad or len(set(disks)) != len(disks):
+                raise LabError(
+                    f"bad option {option!r} for {name}: shared=DISK[+DISK...], each DISK "
+                    f"lowercase letters and digits (at most 16), none twice"
+                )
+            guest["shared"] = disks
+            continue
         if key not in ("memory", "cpus", "links") or not value.isdigit() or int(value) < 1:
             raise LabError(
-                f"bad option {option!r} for {name}: use memory=MiB, cpus=N or links=N"
+                f"bad option {option!r} for {name}: use memory=MiB, cpus=N, links=N "
+                f"or shared=DISK[+DISK...]"
             )
         guest[key] = int(value)
     if guest["links"] > len(LINK_NETS):
@@ -558,6 +587,20 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_ports: dict[int, int],
             "-device", f"virtio-net-pci,netdev={net_id},"
                        f"mac=52:54:00:4c:{76 + link}:{slot:02x}",
         ]
+    # Shared disks after the root disk (vdb, vdc, ...), named by their serial:
+    # the kernel names virtio disks in PCI order and QEMU places if=virtio
+    # drives after the -device ones, so the shared disks take fixed slots
+    # above the automatic ones (root=/dev/vda stays the root disk).
+    # share-rw lets several QEMU processes write the same file; no cache of
+    # QEMU's own sits between them (the host's page cache is shared).
+    shared: list[str] = []
+    for index, disk in enumerate(guest.get("shared", [])):
+        shared += [
+            "-drive", f"file={lab.shared_disk(disk)},if=none,id=shared-{disk},format=raw,"
+                      f"cache=writeback",
+            "-device", f"virtio-blk-pci,drive=shared-{disk},share-rw=on,serial=lab-{disk},"
+                       f"addr={SHARED_SLOT + index:#x}",
+        ]
     return [
         "qemu-system-x86_64",
         "-name", f"{lab.name}/{name}",
@@ -570,6 +613,7 @@ def qemu_command(lab: Lab, name: str, guest: dict, hub_ports: dict[int, int],
         "-initrd", str(image / "initrd.img"),
         "-append", append,
         "-drive", f"file={gdir / 'disk.qcow2'},if=virtio,format=qcow2,cache=unsafe",
+        *shared,
         "-netdev", f"user,id=mgmt,restrict=on,hostfwd=tcp:127.0.0.1:{guest['ssh_port']}-:22",
         "-device", f"virtio-net-pci,netdev=mgmt,mac=52:54:00:4c:00:{slot:02x}",
         *links,
@@ -601,6 +645,7 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_ports: dict[
         "ssh_port": free_port(socket.SOCK_STREAM),
         "link_port": free_port(socket.SOCK_DGRAM),
         "links": spec["links"],
+        "shared": spec.get("shared", []),
         "memory": memory,
         "cpus": cpus,
         "image": image.name,
@@ -614,6 +659,12 @@ def start_guest(lab: Lab, state: dict, spec: dict, image: Path, hub_ports: dict[
          "-b", str(image / "rootfs.qcow2"), str(gdir / "disk.qcow2")],
         check=True,
     )
+    for disk in guest["shared"]:  # the first guest that uses a shared disk creates it
+        path = lab.shared_disk(disk)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["qemu-img", "create", "-q", "-f", "raw", str(path), SHARED_SIZE],
+                           check=True)
     # Register first: the hub only repeats frames between known ports.
     state["guests"][name] = guest
     lab.save(state)
@@ -735,6 +786,9 @@ def cmd_up(lab: Lab, args) -> int:
                     raise LabError(f"{name} is already up with address {have['address']}")
                 if spec["links"] != guest_links(have):
                     raise LabError(f"{name} is already up on {guest_links(have)} link(s)")
+                if spec["shared"] != have.get("shared", []):
+                    raise LabError(f"{name} is already up with shared disks "
+                                   f"{have.get('shared', [])}")
                 log(f"{name}: already up")
                 continue
             start_guest(lab, state, spec, image, hub_ports)
@@ -867,9 +921,10 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("up", help="boot guests and wait for SSH")
     p.add_argument("guests", nargs="+",
-                   metavar="NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N]",
+                   metavar="NAME[=ADDRESS][,memory=MiB][,cpus=N][,links=N][,shared=DISK[+DISK]]",
                    help=f"guest name, optionally its address on {LINK_NET} (default: "
-                        f".10, .20, ... in order of start), its size and its private links")
+                        f".10, .20, ... in order of start), its size, its private links and "
+                        f"the lab's shared disks it sees (virtio serial lab-DISK)")
     p.add_argument("--memory", type=int, default=DEFAULT_MEMORY, help="MiB per guest")
     p.add_argument("--cpus", type=int, default=DEFAULT_CPUS, help="vCPUs per guest")
     p.add_argument("--links", type=int, choices=range(1, len(LINK_NETS) + 1), default=1,

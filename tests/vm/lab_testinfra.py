@@ -2,14 +2,20 @@
 
 Each scenario's tests/conftest.py imports the ones it uses. The guests are
 reached through molecule's inventory (MOLECULE_INVENTORY_FILE); the lab's
-guests are always named target1 and initiator1.
+guests are named target1 and initiator1, or node-a, node-b and initiator1 in
+the HA scenario (its conftest.py makes their fixtures with guest()).
 """
 
 import os
 import sys
+import time
 
 import pytest
 import testinfra
+
+# How often wait_for() polls a guest over SSH: a time it measures is at most
+# that much late.
+POLL = 0.5
 
 
 def guest(name):
@@ -45,3 +51,21 @@ def record_measurement(step, text):
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
+
+
+def wait_for(what, timeout, probe):
+    """Poll PROBE every POLL s until it returns something true; (value, seconds)."""
+    started = time.monotonic()
+    while True:
+        value = probe()
+        if value:
+            return value, time.monotonic() - started
+        if time.monotonic() - started > timeout:
+            pytest.fail(f"{what}: not within {timeout} s")
+        time.sleep(POLL)
+
+
+def io_sectors(host, device):
+    """(sectors read, sectors written) of a block device of HOST (/sys/block/DEV/stat)."""
+    fields = host.file(f"/sys/block/{device}/stat").content_string.split()
+    return int(fields[2]), int(fields[6])

@@ -4,8 +4,8 @@ the target's second link is down.
 
 The failover test runs once (module fixture ``failover``) and the tests below
 it check its parts. Times are taken on the controller (monotonic clock); the
-guests are polled over SSH every POLL seconds, so a time is at most that much
-late. Each step's figures go to the scenario's timing report
+guests are polled over SSH every lab_testinfra.POLL seconds, so a time is at
+most that much late. Each step's figures go to the scenario's timing report
 (lab_testinfra.record_measurement).
 """
 
@@ -14,13 +14,12 @@ import re
 import time
 
 import pytest
-from lab_testinfra import record_measurement
+from lab_testinfra import io_sectors, record_measurement, wait_for
 
 MIB = 1024 * 1024
 WRITE_MIB = 128
 # The link stays down at least this long, and until the path has failed.
 LINK_DOWN_SECONDS = 20
-POLL = 0.5
 # Bounds of each wait: a hung step fails the test instead of hanging it.
 PATH_FAIL_TIMEOUT = 90
 PATH_BACK_TIMEOUT = 90
@@ -58,24 +57,6 @@ def path_device(initiator, lab, link):
     link_file = initiator.file(by_path(lab["lab_portals"][link], lab["lab_target_iqn"]))
     assert link_file.is_symlink, f"no disk through {lab['lab_portals'][link]}"
     return link_file.linked_to.rsplit("/", 1)[1]
-
-
-def io_sectors(initiator, device):
-    """(sectors read, sectors written) of a block device (/sys/block/DEV/stat)."""
-    fields = initiator.file(f"/sys/block/{device}/stat").content_string.split()
-    return int(fields[2]), int(fields[6])
-
-
-def wait_for(what, timeout, probe):
-    """Poll PROBE every POLL s until it returns something true; (value, seconds)."""
-    started = time.monotonic()
-    while True:
-        value = probe()
-        if value:
-            return value, time.monotonic() - started
-        if time.monotonic() - started > timeout:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(POLL)
 
 
 def test_map_with_alias_and_wwid(initiator, lab):

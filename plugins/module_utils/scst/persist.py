@@ -38,3 +38,17 @@ def persist(live, path, *, check_mode, pending_changes):
     if changed:
         write_private(path, text)
     return changed
+
+
+def persist_after(params, check_mode):
+    """``run_planner``'s ``make_after`` for the modules with the options
+    ``persist`` and ``config_file``: once the plan is applied, still under the
+    host lock, the running configuration is saved (or, in check mode, whether
+    it would be).  Returns ``after(live, outcome) -> (result fields, changed)``."""
+    def save(live, outcome):
+        if not params["persist"]:
+            return {"persisted": False}, False
+        written = persist(live, params["config_file"], check_mode=check_mode,
+                          pending_changes=bool(outcome.plan))
+        return {"persisted": written, "config_file": params["config_file"]}, written
+    return save

@@ -114,13 +114,14 @@ def run_planner(module, make_planner, *, make_after=None, describe=None, predict
                    after=after, describe=describe, predict=predict)
 
 
-def run_planning_module(options, request, plan):
-    """The whole ``main()`` of a module whose ``options`` are the keyword arguments of the
-    ``request`` class and whose change is ``plan(live, request, check_mode=...)``."""
+def run_planning_module(options, request, plan, *, make_after=None, run_options=()):
+    """The whole ``main()`` of a module whose ``options`` but the ``run_options`` (those of
+    ``make_after``, ``run_planner``'s) are the keyword arguments of the ``request`` class, and
+    whose change is ``plan(live, request, check_mode=...)``."""
     module = scst_module(options)
 
     def make_planner(params, check_mode):
-        checked = request(**{name: params[name] for name in options})
+        checked = request(**{name: params[name] for name in options if name not in run_options})
         return lambda live: plan(live, checked, check_mode=check_mode)
 
-    module.exit_with(lambda: run_planner(module, make_planner))
+    module.exit_with(lambda: run_planner(module, make_planner, make_after=make_after))

@@ -165,3 +165,41 @@ def test_hostile_names_are_refused_or_stay_inside_the_group(tmp_path_factory, na
         parts = path.split("/")
         assert posixpath.normpath(path) == path and ".." not in parts and "" not in parts, path
         assert parts[:1] == ["device_groups"] and parts[-1] in ("state", "preferred") and len(parts) == 5, path
+
+
+def test_persist_saves_the_new_state_and_check_mode_predicts_it(alua, tmp_path):
+    """persist: the file gets the new state; check mode says it would be written
+    (a pending change), writes nothing; once saved, a run changes nothing."""
+    conf = tmp_path / "scst.conf"
+    saved = alua("scst_alua", _args(state="active", persist=True, config_file=str(conf)))
+    assert saved["plan"] == [] and saved["persisted"] is True
+    before = conf.read_bytes()
+    args = _args(persist=True, config_file=str(conf))
+    check = alua("scst_alua", args, check=True)
+    # the file matches the running state until the write: only the pending change tells
+    assert check["changed"] is True and check["persisted"] is True and conf.read_bytes() == before
+    real = alua("scst_alua", args)
+    assert real["changed"] is True and real["persisted"] is True
+    assert real["config_file"] == str(conf)
+    text = conf.read_text()
+    group = text[text.index("TARGET_GROUP node_a"):]
+    assert "state unavailable" in group[:group.index("}")]
+    assert oct(conf.stat().st_mode & 0o777) == "0o600"
+    for check_mode in (True, False):
+        again = alua("scst_alua", args, check=check_mode)
+        assert again["changed"] is False and again["persisted"] is False
+
+
+def test_persist_saves_a_file_that_lags_behind_without_a_state_change(alua, tmp_path):
+    """The state is already right but the file is stale: the save is the change."""
+    conf = tmp_path / "scst.conf"
+    conf.write_text("# stale\n")
+    result = alua("scst_alua", _args(state="active", persist=True, config_file=str(conf)))
+    assert result["plan"] == [] and result["changed"] is True and result["persisted"] is True
+    assert "TARGET_GROUP node_a" in conf.read_text()
+
+
+def test_without_persist_no_file_is_written(alua, tmp_path):
+    conf = tmp_path / "scst.conf"
+    result = alua("scst_alua", _args(config_file=str(conf)))
+    assert result["changed"] is True and result["persisted"] is False and not conf.exists()
