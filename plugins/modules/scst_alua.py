@@ -89,11 +89,12 @@ EXAMPLES = r"""
     state: unavailable
   delegate_to: san-a.example.com
 
-- name: Node A announces node B as the active path
+- name: Node A announces node B as the active path, and saves /etc/scst.conf
   scst.iscsi.scst_alua:
     device_group: vols
     target_group: node_b
     state: active
+    persist: true
   delegate_to: san-a.example.com
 
 - name: Node B serves I/O

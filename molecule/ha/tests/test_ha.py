@@ -170,10 +170,10 @@ def switch_during_write(initiator, san, to, demoted, label):  # pylint: disable=
         f"writes through {to}'s paths", MOVE_TIMEOUT,
         lambda: any(io_sectors(initiator, dev)[1] > new_before[dev] for dev in new),
     )
-    rc_text, _seconds = wait_for(
-        "the write to end", WRITE_TIMEOUT,
-        lambda: initiator.run("cat /run/lab-write.rc").stdout.strip(),
-    )
+    def write_exit_status():
+        return initiator.run("cat /run/lab-write.rc").stdout.strip()
+
+    rc_text, _seconds = wait_for("the write to end", WRITE_TIMEOUT, write_exit_status)
     write_wall = time.monotonic() - write_started
     _serving, serving_after = wait_for(
         f"{to}'s paths ready in the active group", MOVE_TIMEOUT, lambda: serving(initiator, paths, to)
