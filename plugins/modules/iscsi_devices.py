@@ -218,19 +218,14 @@ sessions:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import (
     DeviceResolver,
     DeviceWaiter,
     multipath_entry,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
-    C_LOCALE,
-    Iscsiadm,
-    ansible_run_command,
-)
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import C_LOCALE, Iscsiadm, module_iscsiadm
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SessionSelection
 
 
 def argument_spec():
@@ -246,16 +241,6 @@ def argument_spec():
     )
 
 
-def selector(*, target, portal):
-    def select(session):
-        if target is not None and session.target != target:
-            return False
-        if portal is not None and session.portal != portal:
-            return False
-        return True
-    return select
-
-
 def flatten(snapshot, resolver) -> list:
     devices = []
     for session in snapshot.sessions:
@@ -269,24 +254,13 @@ def flatten(snapshot, resolver) -> list:
 
 def run(*, iscsiadm: Iscsiadm, waiter: DeviceWaiter, params: dict, check_mode: bool) -> tuple:
     """Returns ``(changed, result, notes)``."""
-    target = params["target"]
     notes = []
-    if target is not None:
-        validate_iscsi_name(target, warnings=notes)
-    portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
-    if params["port"] is not None and portal is None:
-        raise ValidationError("port", "needs portal")
+    select = SessionSelection.from_options(params, warnings=notes)
     for option in ("wait_timeout", "min_devices", "min_paths"):
         if params[option] < 0:
             raise ValidationError(option, "must not be negative", params[option])
-    select = selector(target=target, portal=portal)
-    sessions = [session for session in iscsiadm.list_sessions() if select(session)]
+    sessions = select.require(iscsiadm.list_sessions())
     if not sessions:
-        if target is not None or portal is not None:
-            raise SessionNotFoundError("no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
-                "target {0}".format(target) if target else "any target",
-                " at portal {0}".format(portal) if portal else ""), target=target,
-                portal=str(portal) if portal else None)
         return False, dict(devices=[], new_devices=[], sessions=0), notes
 
     before = flatten(waiter.snapshot(select), waiter.resolver) if params["rescan"] else []
@@ -319,8 +293,7 @@ def describe(devices: list) -> list:
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
+    iscsiadm = module_iscsiadm(module)
     udevadm = module.get_bin_path("udevadm")
 
     def settle(timeout):
@@ -329,17 +302,18 @@ def main():
                                environ_update=dict(C_LOCALE))
 
     waiter = DeviceWaiter(iscsiadm=iscsiadm, resolver=DeviceResolver(), settle=settle)
-    try:
+
+    def wait():
         changed, result, notes = run(iscsiadm=iscsiadm, waiter=waiter, params=module.params,
                                      check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for note in notes:
-        module.warn(note)
-    diff = result.pop("diff", None)
-    if module._diff and diff is not None:
-        result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+        for note in notes:
+            module.warn(note)
+        diff = result.pop("diff", None)
+        if module._diff and diff is not None:
+            result["diff"] = diff
+        return dict(result, changed=changed)
+
+    module.exit_with(wait)
 
 
 if __name__ == "__main__":

@@ -179,11 +179,11 @@ actions:
   elements: str
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
+import functools
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
+from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, DiscoveryRequest, Initiator
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import module_iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import (
     DEFAULT_ISCSI_PORT,
     DEFAULT_ISNS_PORT,
@@ -224,28 +224,29 @@ def build_request(params: dict) -> DiscoveryRequest:
     )
 
 
-def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) -> tuple:
-    """Plan, apply unless in check mode, and report; returns ``(changed, result, plan)``."""
-    plan = initiator.plan_discovery(request)
-    targets = None
-    added = []
-    removed = []
-    if check_mode:
-        if request.discover:
-            preview = initiator.preview_discovery(request, plan)
-            if preview is None:
-                plan.warnings.append("check mode: the discovery record is new or its CHAP settings change, so "
-                                     "the portal was not asked which targets it would report")
-            else:
-                targets, added, removed = preview
-    else:
-        before = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
-        outcome = initiator.apply(plan)
-        after = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
-        targets = outcome.get("found")
-        added = [node for key, node in after.items() if key not in before]
-        removed = [node for key, node in before.items() if key not in after]
-    changed = plan.changed or bool(added) or bool(removed)
+def predict(initiator: Initiator, request: DiscoveryRequest, plan) -> tuple:
+    """Check mode: ``(targets, added, removed)`` as the portal answers a discovery that changes
+    nothing; unknown (None, nothing added or removed) when it cannot be asked yet."""
+    if request.discover:
+        preview = initiator.preview_discovery(request, plan)
+        if preview is not None:
+            return preview
+        plan.warnings.append("check mode: the discovery record is new or its CHAP settings change, so "
+                             "the portal was not asked which targets it would report")
+    return None, [], []
+
+
+def apply(initiator: Initiator, request: DiscoveryRequest, plan) -> tuple:
+    """A real run: ``(targets, added, removed)``, the node records compared around the discovery."""
+    before = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
+    outcome = initiator.apply(plan)
+    after = {node.key(): node for node in initiator.node_refs(iface=request.iface)}
+    return (outcome.get("found"), [node for key, node in after.items() if key not in before],
+            [node for key, node in before.items() if key not in after])
+
+
+def report(initiator: Initiator, request: DiscoveryRequest, plan, effect, *, check_mode: bool) -> dict:
+    targets, added, removed = effect
     record = None
     if request.state == "present":
         current = initiator.discovery_record(kind=request.kind, portal=request.portal)
@@ -254,7 +255,7 @@ def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) ->
                       if name.startswith("discovery.sendtargets.auth.")}
             if check_mode:
                 record.update(plan.after.get("record") or {})
-    result = dict(
+    return dict(
         portal=str(request.portal),
         type=request.kind,
         targets=[node.dump() for node in targets] if targets is not None else None,
@@ -263,31 +264,32 @@ def run(initiator: Initiator, request: DiscoveryRequest, *, check_mode: bool) ->
         record=record,
         actions=plan.descriptions(),
     )
-    return changed, result, plan
+
+
+def changed(plan, result: dict) -> bool:
+    """The record changed, or node records were added or deleted."""
+    return plan.changed or bool(result["added"]) or bool(result["removed"])
+
+
+def diff(plan, result: dict) -> dict:
+    """The plan's diff with the node records added and deleted."""
+    shown = plan.diff()
+    shown["before"] = dict(shown["before"], node_records_added=[], node_records_removed=[])
+    shown["after"] = dict(shown["after"],
+                          node_records_added=["{0} {1}".format(node["portal"], node["target"])
+                                              for node in result["added"]],
+                          node_records_removed=["{0} {1}".format(node["portal"], node["target"])
+                                                for node in result["removed"]])
+    return shown
 
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-    initiator = Initiator(iscsiadm=iscsiadm)
-    try:
-        request = build_request(module.params)
-        changed, result, plan = run(initiator, request, check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for warning in plan.warnings:
-        module.warn(warning)
-    if module._diff:
-        diff = plan.diff()
-        diff["before"] = dict(diff["before"], node_records_added=[], node_records_removed=[])
-        diff["after"] = dict(diff["after"],
-                             node_records_added=["{0} {1}".format(node["portal"], node["target"])
-                                                 for node in result["added"]],
-                             node_records_removed=["{0} {1}".format(node["portal"], node["target"])
-                                                   for node in result["removed"]])
-        result["diff"] = diff
-    module.exit_json(changed=changed, **result)
+    initiator = Initiator(iscsiadm=module_iscsiadm(module))
+    module.run_plan(build_request, initiator.plan_discovery,
+                    predict=functools.partial(predict, initiator), apply=functools.partial(apply, initiator),
+                    report=functools.partial(report, initiator, check_mode=module.check_mode),
+                    changed=changed, diff=diff)
 
 
 if __name__ == "__main__":

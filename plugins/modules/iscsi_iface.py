@@ -116,10 +116,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import IfaceRequest, Initiator
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import module_iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import NET_ROOT
 
 
@@ -137,7 +136,7 @@ def build_request(params: dict) -> IfaceRequest:
                         state=params["state"])
 
 
-def report(plan) -> dict:
+def report(_request, plan, _effect) -> dict:
     """The result of a planned (check mode) or applied run: both are the plan's after."""
     return dict(
         iface=plan.after["iface"],
@@ -149,24 +148,9 @@ def report(plan) -> dict:
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-    initiator = Initiator(iscsiadm=iscsiadm, net_root=NET_ROOT)
-    plan = None
-    try:
-        plan = initiator.plan_iface(build_request(module.params))
-        if not module.check_mode:
-            initiator.apply(plan)
-        result = report(plan)
-    except ModuleError as exc:
-        failure = exc.result()
-        failure["changed"] = bool(plan is not None and not module.check_mode and plan.applied())
-        module.fail_json(**failure)
-    for warning in plan.warnings:
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = plan.diff()
-    module.exit_json(changed=plan.changed, **result)
+    initiator = Initiator(iscsiadm=module_iscsiadm(module), net_root=NET_ROOT)
+    module.run_plan(build_request, initiator.plan_iface, apply=lambda _request, plan: initiator.apply(plan),
+                    report=report)
 
 
 if __name__ == "__main__":

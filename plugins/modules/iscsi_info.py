@@ -176,9 +176,8 @@ sessions:
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.devices import DeviceResolver
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Initiator
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import module_iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import mask_settings
 
 
@@ -229,14 +228,9 @@ def gather(*, initiator: Initiator, resolver: DeviceResolver, node_settings: boo
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-    try:
-        result = gather(initiator=Initiator(iscsiadm=iscsiadm), resolver=DeviceResolver(),
-                        node_settings=module.params["node_settings"])
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    module.exit_json(changed=False, **result)
+    initiator = Initiator(iscsiadm=module_iscsiadm(module))
+    module.exit_with(lambda: dict(gather(initiator=initiator, resolver=DeviceResolver(),
+                                         node_settings=module.params["node_settings"]), changed=False))
 
 
 if __name__ == "__main__":

@@ -171,66 +171,45 @@ maps:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import C_LOCALE
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import ansible_run_command
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.multipath import (
-    DEFAULT_CONFIG_PATH,
-    MultipathConfig,
     Multipathd,
     MultipathSysfs,
     apply_config,
+    check_request,
+    module_options,
     plan_config,
-    validate_config_path,
 )
 
 
-def argument_spec():
-    return dict(
-        path=dict(type="path", default=DEFAULT_CONFIG_PATH),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        no_path_retry=dict(type="raw", default=12),
-        wwids=dict(type="list", elements="str", default=[]),
-        aliases=dict(type="list", elements="dict", default=[], options=dict(
-            wwid=dict(type="str", required=True),
-            alias=dict(type="str", required=True),
-        )),
-        find_multipaths=dict(type="str", choices=["strict", "no", "yes", "greedy", "smart"]),
-        reconfigure=dict(type="bool", default=True),
-    )
-
-
-def run(*, params: dict, multipathd, sysfs: MultipathSysfs, check_mode: bool) -> tuple:
-    """Validate, plan, apply unless in check mode; returns ``(changed, result, plan)``."""
-    path = validate_config_path(params["path"])
-    config = MultipathConfig(no_path_retry=params["no_path_retry"], wwids=params["wwids"],
-                             aliases=params["aliases"], find_multipaths=params["find_multipaths"]).validate()
-    plan = plan_config(path=path, state=params["state"], config=config)
-    if not params["reconfigure"]:
+def make_plan(request: dict):
+    plan = plan_config(path=request["path"], state=request["state"], config=request["config"])
+    if not request["reconfigure"]:
         plan.steps = [step for step in plan.steps if step.action != "reconfigure"]
-    if not check_mode:
-        plan.warnings.extend(apply_config(plan, path=path, text=plan.after["content"], multipathd=multipathd))
-    result = dict(path=path, content=plan.after["content"], actions=plan.descriptions(),
-                  maps=[found.dump() for found in sysfs.maps()])
-    return plan.changed, result, plan
+    return plan
+
+
+def diff(plan, result: dict) -> dict:
+    """The file before and after, in every mode."""
+    return dict(before=plan.before["content"] or "", after=plan.after["content"] or "",
+                before_header=result["path"], after_header=result["path"])
 
 
 def main():
-    module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = CollectionModule(argument_spec=module_options(), supports_check_mode=True)
     binary = module.get_bin_path("multipathd")
-    multipathd = None
-    if binary:
-        multipathd = Multipathd(binary=binary, run_command=lambda argv: module.run_command(
-            argv, environ_update=dict(C_LOCALE), check_rc=False))
-    try:
-        changed, result, plan = run(params=module.params, multipathd=multipathd, sysfs=MultipathSysfs(),
-                                    check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for warning in plan.warnings:
-        module.warn(warning)
-    result["diff"] = dict(before=plan.before["content"] or "", after=plan.after["content"] or "",
-                          before_header=result["path"], after_header=result["path"])
-    module.exit_json(changed=changed, **result)
+    multipathd = Multipathd(binary=binary, run_command=ansible_run_command(module)) if binary else None
+    sysfs = MultipathSysfs()
+
+    def apply(request, plan):
+        plan.warnings.extend(apply_config(plan, path=request["path"], text=plan.after["content"],
+                                          multipathd=multipathd))
+
+    def report(request, plan, _effect):
+        return dict(path=request["path"], content=plan.after["content"], actions=plan.descriptions(),
+                    maps=[found.dump() for found in sysfs.maps()])
+
+    module.run_plan(check_request, make_plan, apply=apply, report=report, diff=diff, always_diff=True)
 
 
 if __name__ == "__main__":

@@ -195,10 +195,9 @@ actions:
     - log in to target iqn.2026-11.test.lab:tgt1 at portal 192.168.77.10:3260
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.initiator import Chap, Initiator, NodeRequest
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import Iscsiadm, ansible_run_command
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import module_iscsiadm
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SECRET_SETTINGS, Portal, mask_settings
 
 
@@ -272,26 +271,11 @@ def settings_secrets(params):
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True, secrets=settings_secrets)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-    initiator = Initiator(iscsiadm=iscsiadm)
-    plan = None
-    try:
-        request = build_request(module.params)
-        plan = initiator.plan_node(request)
-        if not module.check_mode:
-            initiator.apply(plan)
-        result = outcome(initiator, request, plan, check_mode=module.check_mode)
-    except ModuleError as exc:
-        failure = exc.result()
-        # settings written before a failing login (a new CHAP secret) are a change
-        failure["changed"] = bool(plan is not None and not module.check_mode and plan.applied())
-        module.fail_json(**failure)
-    for warning in plan.warnings:
-        module.warn(warning)
-    if module._diff:
-        result["diff"] = plan.diff()
-    module.exit_json(changed=plan.changed, **result)
+    initiator = Initiator(iscsiadm=module_iscsiadm(module))
+    # settings written before a failing login (a new CHAP secret) are a change: run_plan says so
+    module.run_plan(build_request, initiator.plan_node, apply=lambda _request, plan: initiator.apply(plan),
+                    report=lambda request, plan, _effect: outcome(initiator, request, plan,
+                                                                  check_mode=module.check_mode))
 
 
 if __name__ == "__main__":

@@ -109,14 +109,12 @@ sessions:
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.iscsiadm import (
-    C_LOCALE,
     Iscsiadm,
     ansible_run_command,
+    module_iscsiadm,
 )
-from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import Portal, validate_iscsi_name
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.model import SessionSelection
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.multipath import Multipathd, MultipathSysfs
 from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.rescan import ReadCapacity, rescan_and_resize
 
@@ -132,20 +130,9 @@ def argument_spec():
 def run(*, iscsiadm: Iscsiadm, sysfs, multipathd, readcap, params: dict, check_mode: bool) -> tuple:
     """Returns ``(changed, result, notes)``."""
     notes = []
-    target = params["target"]
-    if target is not None:
-        validate_iscsi_name(target, warnings=notes)
-    portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
-    if params["port"] is not None and portal is None:
-        raise ValidationError("port", "needs portal")
+    select = SessionSelection.from_options(params, warnings=notes)
     tree = iscsiadm.session_tree()
-    selected = [session for session in tree if (target is None or session.target == target)
-                and (portal is None or session.portal == portal)]
-    if not selected and (target is not None or portal is not None):
-        raise SessionNotFoundError("no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
-            "target {0}".format(target) if target else "any target",
-            " at portal {0}".format(portal) if portal else ""), target=target,
-            portal=str(portal) if portal else None)
+    selected = select.require(tree)
     sid_of_disk = {device.name: session.sid for session in tree for device in session.devices if device.name}
     disks = [device.name for session in selected for device in session.devices if device.name]
     units = rescan_and_resize(iscsiadm=iscsiadm, sysfs=sysfs, multipathd=multipathd, readcap=readcap,
@@ -163,25 +150,22 @@ def run(*, iscsiadm: Iscsiadm, sysfs, multipathd, readcap, params: dict, check_m
 
 def main():
     module = CollectionModule(argument_spec=argument_spec(), supports_check_mode=True)
-    iscsiadm = Iscsiadm(run_command=ansible_run_command(module),
-                        binary=module.get_bin_path("iscsiadm", required=True))
-
-    def run_command(argv):
-        return module.run_command(argv, environ_update=dict(C_LOCALE), check_rc=False)
-
+    iscsiadm = module_iscsiadm(module)
+    run_command = ansible_run_command(module)
     multipathd_bin = module.get_bin_path("multipathd")
     readcap_bin = module.get_bin_path("sg_readcap")
-    try:
+
+    def rescan():
         changed, result, notes = run(
             iscsiadm=iscsiadm, sysfs=MultipathSysfs(),
             multipathd=Multipathd(run_command=run_command, binary=multipathd_bin) if multipathd_bin else None,
             readcap=ReadCapacity(run_command=run_command, binary=readcap_bin) if readcap_bin else None,
             params=module.params, check_mode=module.check_mode)
-    except ModuleError as exc:
-        module.fail_json(**exc.result())
-    for note in notes:
-        module.warn(note)
-    module.exit_json(changed=changed, **result)
+        for note in notes:
+            module.warn(note)
+        return dict(result, changed=changed)
+
+    module.exit_with(rescan)
 
 
 if __name__ == "__main__":

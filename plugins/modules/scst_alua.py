@@ -168,11 +168,10 @@ diff:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.alua import AluaStateRequest, plan_alua_state
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.catalog import ALUA_STATES
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.persist import persist_after
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -185,19 +184,9 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = AluaStateRequest(device_group=p["device_group"], target_group=p["target_group"],
-                               state=p["state"], preferred=p["preferred"])
-    return lambda live: plan_alua_state(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner, make_after=persist_after)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, AluaStateRequest, plan_alua_state, make_after=persist_after,
+                        run_options=("persist", "config_file"))
 
 
 if __name__ == "__main__":

@@ -131,8 +131,7 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRequest, plan_chap
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -146,19 +145,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = ChapRequest(username=p["username"], password=p["password"], direction=p["direction"],
-                          target=p["target"], driver=p["driver"], state=p["state"], others=p["others"])
-    return lambda live: plan_chap(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, ChapRequest, plan_chap)
 
 
 if __name__ == "__main__":

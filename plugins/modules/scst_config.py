@@ -219,7 +219,6 @@ config:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import mask_secrets
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import ConfigRequest, plan_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import read_configuration
@@ -251,19 +250,18 @@ def validate(p):
     return dict(changed=False, plan=[], persisted=False, config=mask_secrets(request.normal))
 
 
+def run(module):
+    if module.params["validate_only"]:
+        return validate(module.params)
+    # the diff: the whole configuration read before, and after that the
+    # plan replayed on it (the same in check mode and in a real run)
+    return run_planner(module, make_planner, make_after=persist_after, describe=read_configuration,
+                       predict=predict_configuration)
+
+
 def main():
     module = scst_module(OPTIONS)
-    try:
-        if module.params["validate_only"]:
-            result = validate(module.params)
-        else:
-            # the diff: the whole configuration read before, and after that the
-            # plan replayed on it (the same in check mode and in a real run)
-            result = run_planner(module, make_planner, make_after=persist_after, describe=read_configuration,
-                                 predict=predict_configuration)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    module.exit_with(lambda: run(module))
 
 
 if __name__ == "__main__":

@@ -191,8 +191,7 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -209,20 +208,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = DeviceRequest(name=p["name"], handler=p["handler"], state=p["state"],
-                            filename=p["filename"], attributes=p["attributes"],
-                            recreate=p["recreate"], force=p["force"])
-    return lambda live: plan_device(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, DeviceRequest, plan_device)
 
 
 if __name__ == "__main__":

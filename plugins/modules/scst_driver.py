@@ -76,8 +76,7 @@ diff:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -87,18 +86,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = DriverRequest(driver=p["driver"], enabled=p["enabled"], attributes=p["attributes"])
-    return lambda live: plan_driver(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, DriverRequest, plan_driver)
 
 
 if __name__ == "__main__":

@@ -157,9 +157,8 @@ diff:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -179,20 +178,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = GroupRequest(name=p["name"], target=p["target"], driver=p["driver"], state=p["state"],
-                           initiators=p["initiators"], luns=p["luns"], attributes=p["attributes"],
-                           exclusive=p["exclusive"], force=p["force"])
-    return lambda live: plan_group(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, GroupRequest, plan_group)
 
 
 if __name__ == "__main__":

@@ -126,7 +126,6 @@ scst_yaml:
 """
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.info import (
     read_configuration,
     read_runtime,
@@ -136,20 +135,21 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTr
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import common_argument_spec, open_sysfs
 
 
+def read(params):
+    sysfs = open_sysfs(params)
+    sysfs.require_loaded()
+    live = LiveTree(sysfs)
+    result = dict(changed=False, scst=read_configuration(live), runtime=read_runtime(live))
+    if params["as_yaml"]:
+        result["scst_yaml"] = to_yaml({"scst_config": result["scst"]})
+    return result
+
+
 def main():
     argument_spec = common_argument_spec()
     argument_spec.update(as_yaml=dict(type="bool", default=False))
     module = CollectionModule(argument_spec=argument_spec, supports_check_mode=True)
-    try:
-        sysfs = open_sysfs(module.params)
-        sysfs.require_loaded()
-        live = LiveTree(sysfs)
-        result = dict(changed=False, scst=read_configuration(live), runtime=read_runtime(live))
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    if module.params["as_yaml"]:
-        result["scst_yaml"] = to_yaml({"scst_config": result["scst"]})
-    module.exit_json(**result)
+    module.exit_with(lambda: read(module.params))
 
 
 if __name__ == "__main__":

@@ -122,9 +122,8 @@ diff:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, plan_lun
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 
 
 OPTIONS = dict(
@@ -139,19 +138,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = LunRequest(lun=p["lun"], device=p["device"], read_only=p["read_only"], state=p["state"],
-                         driver=p["driver"], target=p["target"], group=p["group"], force=p["force"])
-    return lambda live: plan_lun(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, LunRequest, plan_lun)
 
 
 if __name__ == "__main__":

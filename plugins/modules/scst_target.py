@@ -131,8 +131,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planner, scst_module
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.runner import run_planning_module
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.target import TargetRequest, plan_target
 
 
@@ -147,20 +146,8 @@ OPTIONS = dict(
 )
 
 
-def make_planner(p, check_mode):
-    request = TargetRequest(name=p["name"], driver=p["driver"], state=p["state"],
-                            enabled=p["enabled"], attributes=p["attributes"],
-                            allowed_portals=p["allowed_portals"], force=p["force"])
-    return lambda live: plan_target(live, request, check_mode=check_mode)
-
-
 def main():
-    module = scst_module(OPTIONS)
-    try:
-        result = run_planner(module, make_planner)
-    except ModuleError as exc:
-        module.fail_json(msg=str(exc), **exc.details)
-    module.exit_json(**result)
+    run_planning_module(OPTIONS, TargetRequest, plan_target)
 
 
 if __name__ == "__main__":

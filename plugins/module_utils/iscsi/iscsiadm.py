@@ -314,3 +314,8 @@ class Iscsiadm:
     def delete_iface(self, *, name: str) -> None:
         """Delete the iface; open-iscsi deletes the node records bound to it first."""
         self.run(self._iface_args(name) + ["-o", "delete"], action="deleting iface {0}".format(name))
+
+
+def module_iscsiadm(module) -> Iscsiadm:
+    """The iscsiadm of the host an Ansible module runs on (the module fails when there is none)."""
+    return Iscsiadm(run_command=ansible_run_command(module), binary=module.get_bin_path("iscsiadm", required=True))

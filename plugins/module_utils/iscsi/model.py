@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import mask_secrets
+from ansible_collections.scst.iscsi.plugins.module_utils.iscsi.errors import SessionNotFoundError
 
 DEFAULT_ISCSI_PORT = 3260
 DEFAULT_ISNS_PORT = 3205
@@ -414,6 +415,42 @@ class Session:
             "connection_state": self.connection_state, "session_state": self.session_state,
             "host": self.host, "devices": [device.dump() for device in self.devices],
         }
+
+
+@dataclass(frozen=True)
+class SessionSelection:
+    """The sessions a module works on: those to ``target`` at ``portal``, each when given;
+    every session when neither is. Called with a session, says whether it is one of them."""
+
+    target: str | None = None
+    portal: Portal | None = None
+
+    @classmethod
+    def from_options(cls, params: dict, *, warnings: list) -> "SessionSelection":
+        """From the options ``target``, ``portal`` and ``port``: the name rules of iscsi_node
+        (a name not in RFC 3720 form adds a warning), a port only with a portal."""
+        target = params["target"]
+        if target is not None:
+            validate_iscsi_name(target, warnings=warnings)
+        portal = Portal.from_user(params["portal"], params["port"]) if params["portal"] is not None else None
+        if params["port"] is not None and portal is None:
+            raise ValidationError("port", "needs portal")
+        return cls(target=target, portal=portal)
+
+    def __call__(self, session) -> bool:
+        return ((self.target is None or session.target == self.target)
+                and (self.portal is None or session.portal == self.portal))
+
+    def require(self, sessions: list) -> list:
+        """The selected ``sessions``; none of them when a target or portal was asked for is an error."""
+        selected = [session for session in sessions if self(session)]
+        if not selected and (self.target is not None or self.portal is not None):
+            raise SessionNotFoundError(
+                "no session to {0}{1}: log in first (scst.iscsi.iscsi_node login=true)".format(
+                    "target {0}".format(self.target) if self.target else "any target",
+                    " at portal {0}".format(self.portal) if self.portal else ""),
+                target=self.target, portal=str(self.portal) if self.portal else None)
+        return selected
 
 
 def _node_line(line: str):

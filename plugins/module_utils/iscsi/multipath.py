@@ -19,6 +19,8 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.scst.iscsi.plugins.module_utils.common import plan as common_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError, ValidationError
 
@@ -211,6 +213,46 @@ def validate_config_path(path, *, field_name: str = "path") -> str:
         raise ValidationError(field_name, "must name a file ending in .conf (multipath-tools reads only *.conf "
                                           "files of its configuration directory)", path)
     return path
+
+
+def module_options() -> dict:
+    """The options of scst.iscsi.iscsi_multipath (its argument spec)."""
+    return dict(
+        path=dict(type="path", default=DEFAULT_CONFIG_PATH),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        no_path_retry=dict(type="raw", default=12),
+        wwids=dict(type="list", elements="str", default=[]),
+        aliases=dict(type="list", elements="dict", default=[], options=dict(
+            wwid=dict(type="str", required=True),
+            alias=dict(type="str", required=True),
+        )),
+        find_multipaths=dict(type="str", choices=list(FIND_MULTIPATHS_CHOICES)),
+        reconfigure=dict(type="bool", default=True),
+    )
+
+
+def check_request(params: dict) -> dict:
+    """The options of iscsi_multipath checked (a ``ValidationError`` names the one at fault):
+    the file's path, whether it exists and what it says, whether multipathd is told."""
+    return dict(path=validate_config_path(params["path"]), state=params["state"], reconfigure=params["reconfigure"],
+                config=MultipathConfig(no_path_retry=params["no_path_retry"], wwids=params["wwids"],
+                                       aliases=params["aliases"], find_multipaths=params["find_multipaths"]).validate())
+
+
+def options_error(options: dict):
+    """The first rule ``options`` of iscsi_multipath break, as the error the module fails with;
+    None when none. For checks made before the module runs (a role's preflight). Ansible's
+    argument spec comes first, as for the module: its conversions (a WWID YAML reads as a
+    number is a string to the module) and its errors, a ``ModuleError`` whose message names
+    the option; then the module's rules, a ``ValidationError``."""
+    checked = ArgumentSpecValidator(module_options()).validate(dict(options))
+    if checked.error_messages:
+        return ModuleError(checked.error_messages[0])
+    try:
+        check_request(checked.validated_parameters)
+    except ValidationError as exc:
+        return exc
+    return None
 
 
 def read_text(path: str):

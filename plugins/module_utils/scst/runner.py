@@ -4,7 +4,7 @@
 """Glue shared by every SCST module: options common to all of them, one
 run = lock the host, read, plan, apply unless in check mode, report
 (``execute``), and the AnsibleModule and run of a planning module
-(``scst_module``, ``run_planner``)."""
+(``scst_module``, ``run_planner``, ``run_planning_module``)."""
 
 from __future__ import annotations
 
@@ -112,3 +112,16 @@ def run_planner(module, make_planner, *, make_after=None, describe=None, predict
     after = make_after(params, check_mode) if make_after else None
     return execute(params, planner, check_mode=check_mode, diff=module._diff, warn=module.warn,
                    after=after, describe=describe, predict=predict)
+
+
+def run_planning_module(options, request, plan, *, make_after=None, run_options=()):
+    """The whole ``main()`` of a module whose ``options`` but the ``run_options`` (those of
+    ``make_after``, ``run_planner``'s) are the keyword arguments of the ``request`` class, and
+    whose change is ``plan(live, request, check_mode=...)``."""
+    module = scst_module(options)
+
+    def make_planner(params, check_mode):
+        checked = request(**{name: params[name] for name in options if name not in run_options})
+        return lambda live: plan(live, checked, check_mode=check_mode)
+
+    module.exit_with(lambda: run_planner(module, make_planner, make_after=make_after))

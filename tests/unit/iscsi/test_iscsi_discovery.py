@@ -207,3 +207,31 @@ def test_bad_requests_fail_before_anything_runs(run_module, iscsiadm_fake, extra
     assert fragment in result["msg"]
     assert iscsiadm_fake.calls == []
     assert_no_secret(result, "secret-secret")
+
+
+AUTH_REFUSED = ("iscsiadm: Login failed to authenticate with target\n"
+                "iscsiadm: Could not perform SendTargets discovery: iSCSI login failed due to authorization failure\n")
+
+
+def test_a_refused_discovery_after_a_new_record_reports_the_change(run_module, iscsiadm_fake):
+    """The record and its CHAP settings stay when the portal then refuses the discovery: the failed
+    run changed the host, and says so (a run that wrote nothing does not)."""
+    iscsiadm_fake.on(*DISC, "-o", "show", "-S", rc=6, err=NOT_FOUND)
+    iscsiadm_fake.on("-m", "node", rc=21, err=NO_RECORDS)
+    iscsiadm_fake.on(*DISC, "-o", "new", out="New discovery record for [192.168.77.10,3260] added.\n")
+    iscsiadm_fake.on(*DISC, "-o", "update", "-n", "discovery.sendtargets.auth.authmethod", "-v", "CHAP")
+    iscsiadm_fake.on(*DISC, "-o", "update", "-n", "discovery.sendtargets.auth.username", "-v", "discovery")
+    iscsiadm_fake.on(*DISC, "-o", "update", "-n", "discovery.sendtargets.auth.password", "-v", SECRET)
+    iscsiadm_fake.on(*DISC, "--discover", "-o", "new", rc=24, err=AUTH_REFUSED)
+    result, failed = run_module(iscsi_discovery, args(chap_username="discovery", chap_password=SECRET))
+    assert failed and result["changed"] is True, result
+    assert iscsiadm_fake.writes()[0] == DISC + ("-o", "new")
+    assert_no_secret(result, SECRET)
+
+    iscsiadm_fake.calls.clear()
+    iscsiadm_fake.answers.clear()
+    iscsiadm_fake.on(*DISC, "-o", "show", "-S", out=fixture_text("discovery_record_st_chap.txt"))
+    iscsiadm_fake.on("-m", "node", rc=21, err=NO_RECORDS)
+    iscsiadm_fake.on(*DISC, "--discover", "-o", "new", rc=24, err=AUTH_REFUSED)
+    result, failed = run_module(iscsi_discovery, args(chap_username="discovery", chap_password=SECRET))
+    assert failed and result["changed"] is False, result

@@ -262,3 +262,11 @@ def test_every_alias_is_refused_or_safe_in_the_file(alias):
     text = config.render()
     assert "\t\talias \"{0}\"\n".format(alias) in text
     assert_one_quoted_value_per_line(text)
+
+
+def test_a_failed_reconfigure_after_the_write_reports_the_change(run_module, commands, sysfs, conf):
+    """The file stays written when multipathd then fails: the failed run changed the host."""
+    commands.on("multipathd", "reconfigure", rc=1, out="fail\n")
+    result, failed = run_module(iscsi_multipath, {"path": conf})
+    assert failed and result["changed"] is True, result
+    assert os.path.exists(conf)
