@@ -21,7 +21,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRe
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ModuleError, SafetyError, ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, LunSetRequest, plan_lun_set
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome
@@ -238,14 +238,26 @@ class ConfigRequest(object):
                     live.declared.add(("group", item.driver.driver, target.target.name, group.name))
 
 
-def plan_config(live, request, *, check_mode=False):
+def plan_config(live, request, *, check_mode=False, on_error=None):
+    """The plan of the whole host.  ``on_error(sub_request, error)``: when given,
+    an object whose own planning fails (its handler or driver not loaded, a
+    device present under another handler ...) is handed to it with the error
+    (fields named as the module option holds them) and planning goes on with
+    the others; the boot-time restore (restore.py) keeps going this way.
+    A ``sub_request`` is one of the per-object requests, or a ``DriverPlanItem``
+    when the driver itself is missing.  Safety refusals are never handed over."""
+    def report(sub_request, exc):
+        if on_error is None:
+            raise exc
+        on_error(sub_request, exc.under("config") if isinstance(exc, ValidationError) else exc)
+
     try:
-        return _plan_config(live, request, check_mode=check_mode)
+        return _plan_config(live, request, check_mode=check_mode, report=report)
     except ValidationError as exc:
         raise exc.under("config") from None   # as for ConfigRequest: fields named as the option holds them
 
 
-def _plan_config(live, request, *, check_mode):
+def _plan_config(live, request, *, check_mode, report):
     request.declare(live)
     outcome = Outcome()
     refusals = []
@@ -255,6 +267,9 @@ def _plan_config(live, request, *, check_mode):
             sub = planner(live, sub_request, check_mode=check_mode)
         except SafetyError as exc:
             refusals.extend(exc.details.get("refusals") or [str(exc)])
+            return None
+        except ModuleError as exc:
+            report(sub_request, exc)
             return None
         outcome.plan.extend(sub.plan)
         return sub
@@ -290,7 +305,11 @@ def _plan_config(live, request, *, check_mode):
                     alua.deleted_devices.add(name)
     for item in request.drivers:
         driver = item.driver.driver
-        require_driver(live, driver)
+        try:
+            require_driver(live, driver)
+        except ModuleError as exc:
+            report(item, exc)
+            continue
         step(plan_driver, item.driver)
         if driver == ISCSI and (item.chap_given or request.purge):
             _plan_chap_set(live, step, item.chap, purge=request.purge)
