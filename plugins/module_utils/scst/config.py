@@ -89,6 +89,14 @@ def _chap_lists(field, chap, raw, *, target):
     return requests
 
 
+class MissingDevice(object):
+    """A device that LUNs name and that is neither declared nor on the host
+    (handed to ``plan_config``'s ``on_error``)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
 class TargetPlanItem(object):
     def __init__(self, target, luns, groups, chap, chap_given):
         self.target = target
@@ -244,8 +252,8 @@ def plan_config(live, request, *, check_mode=False, on_error=None):
     device present under another handler ...) is handed to it with the error
     (fields named as the module option holds them) and planning goes on with
     the others; the boot-time restore (restore.py) keeps going this way.
-    A ``sub_request`` is one of the per-object requests, or a ``DriverPlanItem``
-    when the driver itself is missing.  Safety refusals are never handed over."""
+    A ``sub_request`` is one of the per-object requests, a ``DriverPlanItem``
+    when the driver itself is missing, or a ``MissingDevice``.  Safety refusals are never handed over."""
     def report(sub_request, exc):
         if on_error is None:
             raise exc
@@ -276,8 +284,10 @@ def _plan_config(live, request, *, check_mode, report):
 
     for field, name in request.undeclared_devices:
         if not live.device_exists(name):
-            raise ValidationError(field, "device %s is neither declared under handlers nor present on the "
-                                         "host" % name)
+            report(MissingDevice(name), ValidationError(field, "device %s is neither declared under handlers "
+                                                               "nor present on the host" % name))
+            # kept going: its LUNs are planned, and left out by the caller with the device
+            live.declared.add(("device", name))
     alua = request.alua
     alua.deleted_devices, alua.recreated_devices, alua.deleted_targets = set(), set(), set()
     step(plan_root, request.root)

@@ -46,6 +46,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import parse_
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.config import (
     ConfigRequest,
     DriverPlanItem,
+    MissingDevice,
     plan_config,
 )
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest
@@ -188,7 +189,7 @@ def describe(key):
 
 def request_objects(sub_request, alua):
     """The objects whose planning failed, from the request handed to ``plan_config``'s ``on_error``."""
-    if isinstance(sub_request, DeviceRequest):
+    if isinstance(sub_request, (DeviceRequest, MissingDevice)):
         return [("device", sub_request.name)]
     if isinstance(sub_request, TargetRequest):
         return [("target", sub_request.driver, sub_request.name)]
