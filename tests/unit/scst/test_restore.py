@@ -391,14 +391,16 @@ def test_the_role_installs_the_command_idempotently_and_removes_old_files(tmp_pa
     assert not (prefix / "sbin" / "scst-iscsi-restore").exists()
     assert run_role(tmp_path, prefix) > 0
     assert run_role(tmp_path, prefix) == 0
-    assert run_role(tmp_path, prefix, check=True) == 0
     utils = prefix / "lib" / "scst-iscsi" / "ansible_collections" / "scst" / "iscsi" / "plugins" / "module_utils"
     installed = sorted(str(p.relative_to(utils)) for p in utils.rglob("*.py"))
     expected = sorted("%s/%s" % (tree, p.name) for tree in role_vars()["__scst_target_restore_trees"]
                       for p in (REPO / "plugins" / "module_utils" / tree).glob("*.py"))
     assert installed == expected and "scst/restore.py" in installed
     assert not list(utils.rglob("__pycache__"))
+    # a file of an older version goes; check mode says so and leaves it
     (utils / "scst" / "gone.py").write_text("# a file an older version had\n")
+    assert run_role(tmp_path, prefix, check=True) == 1
+    assert (utils / "scst" / "gone.py").exists()
     assert run_role(tmp_path, prefix) == 1
     assert not (utils / "scst" / "gone.py").exists()
     done = isolated(str(prefix / "sbin" / "scst-iscsi-restore"), "--help")
