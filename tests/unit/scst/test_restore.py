@@ -126,7 +126,7 @@ def test_a_whole_file_comes_back_as_scst_config_makes_it_then_nothing_to_do(host
     assert "0 object(s) failed, 0 skipped" in out
     status, out, err = host.restore()
     assert (status, err) == (restore.EXIT_OK, "")
-    assert host.emu.write_log == [] or host.emu.counters()["writes"] == 0
+    assert host.emu.counters()["writes"] == 0
     assert out.startswith("0 write(s) made")
 
 
@@ -210,6 +210,28 @@ def test_a_target_whose_initiator_group_failed_is_not_enabled(host, monkeypatch)
     targets = host.state()["drivers"]["iscsi"]["targets"]
     assert targets[T1]["enabled"] is False and targets[T2]["enabled"] is True
     assert "skipped: target iscsi/%s: it needs initiator group g1 of iscsi/%s, which failed" % (T1, T1) in err
+
+
+def test_iscsi_scstd_down_fails_the_iscsi_part_once_and_the_devices_are_restored(host, monkeypatch):
+    refuse(host.backend, monkeypatch, r"^add_target %s" % re.escape(T1), errno.EPERM)
+    status, _out, err = host.restore(CONFIG)
+    assert status == restore.EXIT_PARTIAL
+    state = host.state()
+    assert state["drivers"]["iscsi"]["targets"] == {}
+    assert sorted(state["handlers"]["vdisk_fileio"]["devices"]) == list(DISKS)
+    failed = [line for line in err.splitlines() if ": failed: " in line]
+    assert [line.split(": ")[2] for line in failed] == ["the iscsi target daemon", "target iscsi/%s" % T1], err
+    assert "iscsi-scstd is not running" in failed[0]
+    assert "skipped: target iscsi/%s: it needs the iscsi target daemon, which failed" % T2 in err
+
+
+def test_iscsi_scstd_down_before_the_restore_fails_every_target_not_the_devices(host):
+    host.emu.stop_daemon()
+    status, _out, err = host.restore(CONFIG)
+    assert status == restore.EXIT_PARTIAL
+    assert sorted(host.state()["handlers"]["vdisk_fileio"]["devices"]) == list(DISKS)
+    assert "failed: the iscsi target daemon: cannot be planned: iscsi-scstd is not running" in err
+    assert "failed: target iscsi/%s: cannot be planned: iscsi-scstd is not running" % T2 in err
 
 
 def test_an_object_that_cannot_be_planned_is_reported_and_the_rest_applied(host):
