@@ -9,9 +9,9 @@ on an empty emulated SCST:
   bench_scst_config.py measures it;
 * the restore of the same configuration saved as scst.conf, in-process (its
   own code: parse, lock, read, plan, apply);
-* the restore as boot runs it: the installed command in a fresh isolated
-  interpreter (python3 -IS, the role's layout), interpreter start and imports
-  included; and that start alone (--help).
+* the restore as boot runs it: the installed command (the role's layout; it
+  runs /usr/bin/python3 -IS), interpreter start and imports included; and that
+  start alone (--help).
 
 In-process figures are our code's cost; over FUSE the emulator answers every
 file operation in another process, much slower than the kernel's sysfs.
@@ -78,7 +78,7 @@ def restore_in_process(host, conf):
 
 def restore_command(launcher, conf, root):
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-I", "-S", launcher, "--config", conf, "--sysfs-root", root],
+    done = subprocess.run([launcher, "--config", conf, "--sysfs-root", root],
                           capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
@@ -125,7 +125,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="scst-bench-restore-")
     launcher = install(os.path.join(workdir, "prefix"))
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-I", "-S", launcher, "--help"], capture_output=True, check=True)
+    subprocess.run([launcher, "--help"], capture_output=True, check=True)
     report = {"command_start_seconds": round(time.perf_counter() - started, 3), "results": {}}
     modes = ["in-process"] + ([] if args.skip_fuse else ["fuse"])
     ok = True
@@ -154,7 +154,7 @@ def print_table(report):
             first = result["scst_config_first_apply"]
             print("%-11s %6d %-34s %10.3f %8d" % (mode, luns, "scst_config first apply", first["seconds"],
                                                   first["writes"]))
-            how = "restore (main in-process)" if mode == "in-process" else "restore (python3 -IS command)"
+            how = "restore (main in-process)" if mode == "in-process" else "restore (installed command)"
             for key, label in (("restore", how), ("restore_again", "restore again, nothing to do")):
                 run = result[key]
                 writes = int(run["summary"].split()[0]) if run["summary"][:1].isdigit() else -1

@@ -340,7 +340,7 @@ def main(argv=None, *, out=None, err=None):
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
-        return EXIT_USAGE if exc.code else EXIT_OK
+        return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:
         request = ConfigRequest(_read_config(args.config))
     except ModuleError as exc:

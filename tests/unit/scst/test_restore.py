@@ -312,12 +312,21 @@ def install_like_the_role(prefix):
     return prefix / "sbin" / "scst-iscsi-restore"
 
 
+# The launcher runs the host's /usr/bin/python3 with -I -S.
+HOST_PYTHON = "/usr/bin/python3"
+no_host_python = pytest.mark.skipif(not os.access(HOST_PYTHON, os.X_OK),
+                                    reason="this machine has no %s for the launcher to run" % HOST_PYTHON)
+
+
 def isolated(*argv, **kwargs):
-    """Python with -I -S: neither PYTHONPATH nor site-packages (where Ansible is)."""
-    return subprocess.run([sys.executable, "-I", "-S"] + list(argv), capture_output=True, text=True, timeout=300,
-                          check=False, env={"PATH": os.environ.get("PATH", "")}, **kwargs)
+    """The launcher, or ``python3 -I -S`` (neither PYTHONPATH nor site-packages, where Ansible is)
+    with ``argv``, with no environment but PATH."""
+    command = list(argv) if argv[0].endswith("scst-iscsi-restore") else [HOST_PYTHON, "-I", "-S"] + list(argv)
+    return subprocess.run(command, capture_output=True, text=True, timeout=300, check=False,
+                          env={"PATH": os.environ.get("PATH", "")}, **kwargs)
 
 
+@no_host_python
 def test_the_isolated_interpreter_cannot_import_ansible_and_the_restore_needs_none(tmp_path):
     launcher = install_like_the_role(tmp_path / "prefix")
     assert "No module named 'ansible'" in isolated("-c", "import ansible").stderr
@@ -341,6 +350,7 @@ def _fuse_unavailable_reason():
     return None
 
 
+@no_host_python
 @pytest.mark.skipif(_fuse_unavailable_reason() is not None, reason=_fuse_unavailable_reason() or "")
 def test_the_installed_command_restores_the_emulator_over_fuse_keeping_going(tmp_path):
     launcher = install_like_the_role(tmp_path / "prefix")
@@ -407,6 +417,7 @@ def run_role(tmp_path, prefix, *, check=False):
 
 @pytest.mark.skipif(ansible_playbook() is None, reason="ansible-playbook is not installed beside this Python")
 @pytest.mark.skipif(os.geteuid() != 0, reason="the role installs files owned by root: run as root")
+@no_host_python
 def test_the_role_installs_the_command_idempotently_and_removes_old_files(tmp_path):
     prefix = tmp_path / "usr-local"
     assert run_role(tmp_path, prefix, check=True) > 0
