@@ -38,6 +38,7 @@ unreadable or refused, SCST not loaded, the lock held), 2 bad command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from ansible_collections.scst.iscsi.plugins.module_utils.common.errors import ModuleError
@@ -313,6 +314,15 @@ def _parser():
     return parser
 
 
+def _path_option(parser, option, value, *, absolute):
+    """A path the command opens: text without NUL or line breaks (each failure is
+    one log line), absolute where the default is."""
+    if not value or any(c in value for c in "\x00\n\r") or (absolute and not value.startswith("/")):
+        parser.error("%s: must be %s path without NUL or line breaks (got %r)"
+                     % (option, "an absolute" if absolute else "a", value))
+    return value
+
+
 def _read_config(path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -337,8 +347,12 @@ def main(argv=None, *, out=None, err=None):
         err.write("%s: %s\n" % (PROG, text))
         err.flush()
 
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):  # --help, usage errors
+            args = parser.parse_args(argv)
+            _path_option(parser, "--config", args.config, absolute=False)
+            _path_option(parser, "--sysfs-root", args.sysfs_root, absolute=True)
     except SystemExit as exc:
         return EXIT_OK if exc.code in (0, None) else EXIT_USAGE
     try:

@@ -293,6 +293,32 @@ def test_scst_not_loaded_and_a_bad_command_line(tmp_path):
     assert restore.main(["--no-such-option"], out=io.StringIO(), err=io.StringIO()) == restore.EXIT_USAGE
 
 
+HOSTILE = st.one_of(
+    st.sampled_from(["", "\x00", "/etc/scst.conf\x00x", "a\nb", "/x\r", "relative/scst_tgt", "..", "/" + "a" * 5000]),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=64).filter(
+        lambda t: not t.startswith("-") and any(c in t for c in "\x00\n\r")))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(option=st.sampled_from(["--config", "--sysfs-root"]), value=HOSTILE)
+def test_hostile_paths_are_refused_naming_the_option_never_raised(tmp_path, option, value):
+    """Against the real file backend: a well-formed path that leads nowhere is 'cannot read' or
+    'SCST is not loaded'; anything else is refused before a file is opened."""
+    config = tmp_path / "scst.conf"
+    config.write_text(render_scst_conf(CONFIG))
+    argv = {"--config": str(config), "--sysfs-root": str(tmp_path / "scst_tgt")}
+    argv[option] = value
+    out, err = io.StringIO(), io.StringIO()
+    status = restore.main([arg for pair in argv.items() for arg in pair], out=out, err=err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scst.conf"]
+    if status == restore.EXIT_USAGE:
+        assert "%s: must be" % option in err.getvalue()
+    else:
+        assert status == restore.EXIT_FAILED and value and not any(c in value for c in "\x00\n\r")
+        assert option == "--config" or value.startswith("/")
+        assert ("cannot read" if option == "--config" else "SCST is not loaded") in err.getvalue()
+
+
 # -- without Ansible, as the role installs it ---------------------------------
 
 def role_vars():
