@@ -91,7 +91,7 @@ def _chap_lists(field, chap, raw, *, target):
 
 class MissingDevice(object):
     """A device that LUNs name and that is neither declared nor on the host
-    (handed to ``plan_config``'s ``on_error``)."""
+    (handed to ``ConfigRequest.on_error``)."""
 
     def __init__(self, name):
         self.name = name
@@ -120,10 +120,12 @@ class ConfigRequest(object):
     ``normal`` is the configuration's normal form.  A ``chap`` key or an
     ``allowed_portals`` key that is present makes those lists exact; absent,
     they are left alone unless ``purge`` (the normal form has them always, so
-    their presence is taken from the configuration as given).
+    their presence is taken from the configuration as given).  ``on_error``:
+    see ``plan_config`` (None: the first failure ends the plan).
     """
 
     def __init__(self, config, *, purge=False, force=False, recreate=False):
+        self.on_error = None
         self.purge = bool(purge)
         self.force = bool(force)
         try:
@@ -246,18 +248,19 @@ class ConfigRequest(object):
                     live.declared.add(("group", item.driver.driver, target.target.name, group.name))
 
 
-def plan_config(live, request, *, check_mode=False, on_error=None):
-    """The plan of the whole host.  ``on_error(sub_request, error)``: when given,
-    an object whose own planning fails (its handler or driver not loaded, a
-    device present under another handler ...) is handed to it with the error
+def plan_config(live, request, *, check_mode=False):
+    """The plan of the whole host.  With ``request.on_error(sub_request, error)``
+    set, an object whose own planning fails (its handler or driver not loaded,
+    a device present under another handler ...) is handed to it with the error
     (fields named as the module option holds them) and planning goes on with
     the others; the boot-time restore (restore.py) keeps going this way.
     A ``sub_request`` is one of the per-object requests, a ``DriverPlanItem``
-    when the driver itself is missing, or a ``MissingDevice``.  Safety refusals are never handed over."""
+    when the driver itself is missing, or a ``MissingDevice``.  Safety refusals
+    are never handed over."""
     def report(sub_request, exc):
-        if on_error is None:
+        if request.on_error is None:
             raise exc
-        on_error(sub_request, exc.under("config") if isinstance(exc, ValidationError) else exc)
+        request.on_error(sub_request, exc.under("config") if isinstance(exc, ValidationError) else exc)
 
     try:
         return _plan_config(live, request, check_mode=check_mode, report=report)

@@ -189,7 +189,7 @@ def describe(key):
 
 
 def request_objects(sub_request, alua):
-    """The objects whose planning failed, from the request handed to ``plan_config``'s ``on_error``."""
+    """The objects whose planning failed, from the request handed to ``ConfigRequest.on_error``."""
     if isinstance(sub_request, (DeviceRequest, MissingDevice)):
         return [("device", sub_request.name)]
     if isinstance(sub_request, TargetRequest):
@@ -361,10 +361,10 @@ def main(argv=None, *, out=None, err=None):
         log("%s: nothing applied: %s" % (args.config, exc))
         return EXIT_FAILED
     restore = Restore(request, log=log)
+    request.on_error = restore.planning_failed
     params = {"sysfs_root": args.sysfs_root, "force": False}
     try:
-        result = execute(params, lambda live: plan_config(live, request, check_mode=args.check,
-                                                          on_error=restore.planning_failed),
+        result = execute(params, lambda live: plan_config(live, request, check_mode=args.check),
                          check_mode=args.check, diff=False, warn=lambda text: log("warning: " + text),
                          apply=restore.apply)
     except ModuleError as exc:
