@@ -438,6 +438,7 @@ def run_role(tmp_path, prefix, *, check=False):
                           check=False)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-6000:]
+    assert "is not a directory" not in output, output[-6000:]
     return int(re.search(r"localhost\s*:\s*ok=\d+\s+changed=(\d+)", output).group(1))
 
 
