@@ -36,6 +36,11 @@ echo "again: changed/failed $(recap "$TEST_TMPDIR/again.out"), writes $(writes)"
 [ "$(recap "$TEST_TMPDIR/again.out")" = "0 0" ]
 [ "$(writes)" = 0 ]
 
+# the restore command the role installed finds the saved file applied: nothing to do
+"$TEST_TMPDIR/usr-local/sbin/scst-iscsi-restore" --config "$TEST_TMPDIR/etc/scst.conf" \
+    --sysfs-root "$EMU_ROOT" --check >"$TEST_TMPDIR/restore.out"
+grep -qx "0 write(s) planned from $TEST_TMPDIR/etc/scst.conf" "$TEST_TMPDIR/restore.out"
+
 # purge (given as a string on the command line) finds nothing to remove
 run -e scst_target_purge=true >"$TEST_TMPDIR/purge.out"
 [ "$(recap "$TEST_TMPDIR/purge.out")" = "0 0" ]

@@ -21,7 +21,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.chap import ChapRe
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.conf import normalise_config
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.device import DeviceRequest, plan_device
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.driver import DriverRequest, plan_driver
-from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import SafetyError, ValidationError
+from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ModuleError, SafetyError, ValidationError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.group import GroupRequest, plan_group
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.lun import LunRequest, LunSetRequest, plan_lun_set
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.outcome import Outcome
@@ -89,6 +89,14 @@ def _chap_lists(field, chap, raw, *, target):
     return requests
 
 
+class MissingDevice(object):
+    """A device that LUNs name and that is neither declared nor on the host
+    (handed to ``ConfigRequest.on_error``)."""
+
+    def __init__(self, name):
+        self.name = name
+
+
 class TargetPlanItem(object):
     def __init__(self, target, luns, groups, chap, chap_given):
         self.target = target
@@ -112,10 +120,12 @@ class ConfigRequest(object):
     ``normal`` is the configuration's normal form.  A ``chap`` key or an
     ``allowed_portals`` key that is present makes those lists exact; absent,
     they are left alone unless ``purge`` (the normal form has them always, so
-    their presence is taken from the configuration as given).
+    their presence is taken from the configuration as given).  ``on_error``:
+    see ``plan_config`` (None: the first failure ends the plan).
     """
 
     def __init__(self, config, *, purge=False, force=False, recreate=False):
+        self.on_error = None
         self.purge = bool(purge)
         self.force = bool(force)
         try:
@@ -239,13 +249,26 @@ class ConfigRequest(object):
 
 
 def plan_config(live, request, *, check_mode=False):
+    """The plan of the whole host.  With ``request.on_error(sub_request, error)``
+    set, an object whose own planning fails (its handler or driver not loaded,
+    a device present under another handler ...) is handed to it with the error
+    (fields named as the module option holds them) and planning goes on with
+    the others; the boot-time restore (restore.py) keeps going this way.
+    A ``sub_request`` is one of the per-object requests, a ``DriverPlanItem``
+    when the driver itself is missing, or a ``MissingDevice``.  Safety refusals
+    are never handed over."""
+    def report(sub_request, exc):
+        if request.on_error is None:
+            raise exc
+        request.on_error(sub_request, exc.under("config") if isinstance(exc, ValidationError) else exc)
+
     try:
-        return _plan_config(live, request, check_mode=check_mode)
+        return _plan_config(live, request, check_mode=check_mode, report=report)
     except ValidationError as exc:
         raise exc.under("config") from None   # as for ConfigRequest: fields named as the option holds them
 
 
-def _plan_config(live, request, *, check_mode):
+def _plan_config(live, request, *, check_mode, report):
     request.declare(live)
     outcome = Outcome()
     refusals = []
@@ -256,13 +279,18 @@ def _plan_config(live, request, *, check_mode):
         except SafetyError as exc:
             refusals.extend(exc.details.get("refusals") or [str(exc)])
             return None
+        except ModuleError as exc:
+            report(sub_request, exc)
+            return None
         outcome.plan.extend(sub.plan)
         return sub
 
     for field, name in request.undeclared_devices:
         if not live.device_exists(name):
-            raise ValidationError(field, "device %s is neither declared under handlers nor present on the "
-                                         "host" % name)
+            report(MissingDevice(name), ValidationError(field, "device %s is neither declared under handlers "
+                                                               "nor present on the host" % name))
+            # kept going: its LUNs are planned, and left out by the caller with the device
+            live.declared.add(("device", name))
     alua = request.alua
     alua.deleted_devices, alua.recreated_devices, alua.deleted_targets = set(), set(), set()
     step(plan_root, request.root)
@@ -290,7 +318,11 @@ def _plan_config(live, request, *, check_mode):
                     alua.deleted_devices.add(name)
     for item in request.drivers:
         driver = item.driver.driver
-        require_driver(live, driver)
+        try:
+            require_driver(live, driver)
+        except ModuleError as exc:
+            report(item, exc)
+            continue
         step(plan_driver, item.driver)
         if driver == ISCSI and (item.chap_given or request.purge):
             _plan_chap_set(live, step, item.chap, purge=request.purge)

@@ -122,19 +122,23 @@ def apply_plan(sysfs, plan, *, settle_timeout=60.0):
     done = []
     for action in plan.actions:
         try:
-            sysfs.write(action.path, action.data, shown=action.shown, what=action.what)
+            apply_action(sysfs, action, settle_timeout=settle_timeout)
         except ScstError as exc:
-            _explain_failure(exc, done, action, still_running=getattr(exc, "code", None) == errno.ETIMEDOUT)
+            # written but its sessions did not close: SCST is still at work on it
+            still_running = bool(action.done) or getattr(exc, "code", None) == errno.ETIMEDOUT
+            _explain_failure(exc, done, action, still_running=still_running)
             raise
-        action.done = True
         done.append(action)
-        if action.wait_empty:
-            try:
-                _wait_until_empty(sysfs, action.wait_empty, settle_timeout)
-            except ScstError as exc:
-                _explain_failure(exc, done[:-1], action, still_running=True)
-                raise
     return done
+
+
+def apply_action(sysfs, action, *, settle_timeout=60.0):
+    """One write of a plan, then the wait it asks for; ``action.done`` once written.
+    Raises ScstError (the write's, or the wait's when sessions do not close)."""
+    sysfs.write(action.path, action.data, shown=action.shown, what=action.what)
+    action.done = True
+    if action.wait_empty:
+        _wait_until_empty(sysfs, action.wait_empty, settle_timeout)
 
 
 def _explain_failure(exc, done, action, *, still_running):

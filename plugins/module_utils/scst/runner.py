@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
 from ansible_collections.scst.iscsi.plugins.module_utils.common.masking import find_secrets
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.errors import ScstError
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTree
@@ -41,7 +40,8 @@ def open_sysfs(params, backend=None):
     return Sysfs.at(sysfs_root(params), mgmt_timeout=params.get("mgmt_timeout", 300.0))
 
 
-def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None, predict=None):
+def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None, describe=None, predict=None,
+            apply=apply_plan):
     """Run ``planner(live)`` under the host lock and apply its plan.
 
     Returns the module result: ``changed``, ``plan`` (masked writes, made or
@@ -53,7 +53,8 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
     whether it changed something (persistence).  ``describe(live)`` gives the
     diff's before for planners that leave it to the caller, and
     ``predict(before, plan)`` the after, in check mode and real runs alike, so
-    that check mode shows exactly the real run's diff.
+    that check mode shows exactly the real run's diff.  ``apply(sysfs, plan)``
+    writes the plan (the boot-time restore passes one that keeps going).
     """
     sysfs = open_sysfs(params, backend)
     applied = False
@@ -66,7 +67,7 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
             outcome = planner(live)
             refuse_hidden_lun_changes(live, outcome.plan, force=bool(params.get("force")))
             if outcome.plan and not check_mode:
-                apply_plan(sysfs, outcome.plan)
+                apply(sysfs, outcome.plan)
                 applied = True
             if before is not None:
                 outcome.before = before
@@ -92,6 +93,10 @@ def execute(params, planner, *, check_mode, diff, warn, backend=None, after=None
 def scst_module(options):
     """The AnsibleModule of a planning module: the common options, the module's
     own ``options``, check mode, nested secrets hidden."""
+    # Imported here: the rest of this file runs without Ansible (the boot-time
+    # restore, restore.py, runs on hosts that have none).
+    from ansible_collections.scst.iscsi.plugins.module_utils.common.module import CollectionModule
+
     argument_spec = common_argument_spec()
     argument_spec.update(options)
     return CollectionModule(argument_spec=argument_spec, supports_check_mode=True, secrets=find_secrets)
