@@ -170,6 +170,7 @@ def switch_during_write(initiator, san, to, demoted, label):  # pylint: disable=
         f"writes through {to}'s paths", MOVE_TIMEOUT,
         lambda: any(io_sectors(initiator, dev)[1] > new_before[dev] for dev in new),
     )
+
     def write_exit_status():
         return initiator.run("cat /run/lab-write.rc").stdout.strip()
 
