@@ -38,6 +38,7 @@ from ansible_collections.scst.iscsi.plugins.module_utils.scst.live import LiveTr
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.plan import apply_plan
 from ansible_collections.scst.iscsi.plugins.module_utils.scst.sysfs import OsBackend, Sysfs
 from scst_emulator import InProcessBackend, ScstEmulator
+from scst_unit_support import ansible_environment
 
 REPO = Path(__file__).resolve().parents[3]
 EMULATOR_DIR = REPO / "tests" / "emulator"
@@ -413,17 +414,7 @@ def ansible_playbook():
 
 
 def run_role(tmp_path, prefix, *, check=False):
-    import ansible_collections.scst.iscsi as collection
-
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(Path(list(collection.__path__)[0]).parents[2]),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote-tmp"),
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-    })
+    env = ansible_environment(tmp_path)
     env.pop("ANSIBLE_CONFIG", None)
     extra = tmp_path / "vars.json"
     # an existing directory for preflight's "SCST is loaded": nothing else of SCST is read

@@ -29,10 +29,9 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.scst.iscsi.plugins.module_utils.scst import sysfs as sysfs_mod
 from scst_emulator import InProcessBackend
-from scst_unit_support import TGT
+from scst_unit_support import TGT, ansible_environment
 
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
-EMULATOR_DIR = Path(__file__).resolve().parents[2] / "emulator"
 
 # ansible-core 2.21 returns `invocation` only when asked (older lines always
 # return it and refuse the argument): the secrets must stay hidden when asked.
@@ -141,30 +140,6 @@ def test_scst_chap_secret(module_run, check):
 def ansible_playbook():
     beside = Path(sys.executable).parent / "ansible-playbook"
     return str(beside) if beside.exists() else None
-
-
-def ansible_environment(tmp_path):
-    """ansible-playbook on localhost, this checkout as the collection, everything under tmp_path."""
-    import ansible_collections.scst.iscsi as collection
-
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(Path(list(collection.__path__)[0]).parents[2]),
-        "ANSIBLE_HOME": str(tmp_path / "ansible-home"),
-        "ANSIBLE_LOCAL_TEMP": str(tmp_path / "ansible-tmp"),
-        "ANSIBLE_REMOTE_TEMP": str(tmp_path / "ansible-remote-tmp"),
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_DEPRECATION_WARNINGS": "0",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        # ansible-core 2.21 leaves `invocation` out of results unless asked;
-        # the secrets must stay hidden when an operator asks (older lines
-        # always inject it and ignore the variable).
-        "ANSIBLE_INJECT_INVOCATION": "1",
-        "PYTHONPATH": str(EMULATOR_DIR),
-    })
-    env.pop("ANSIBLE_CONFIG", None)
-    return env
 
 
 def _fuse_unavailable_reason():
